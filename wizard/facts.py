@@ -1,0 +1,115 @@
+"""WSO2 API-M 4.x facts the wizard relies on (see ../shared/reference/wso2-distributed-facts.md).
+
+Kept in one place so that the validator, the topology and the renderers agree.
+"""
+
+from __future__ import annotations
+
+SUPPORTED_VERSIONS = ("4.1", "4.2", "4.3", "4.4")
+DEFAULT_VERSION = "4.4"
+
+CONTROL_PLANE = "control-plane"
+GATEWAY = "gateway-worker"
+
+# 4.0-4.4 ship one pack started with -Dprofile=<role>; server_role carries the same name,
+# and infer.json keys the profile defaults off it (facts §1, config-mapper §5).
+SERVER_ROLE = {CONTROL_PLANE: "control-plane", GATEWAY: "gateway-worker"}
+
+# Default listening ports before [server] offset (facts §3.10).  Every node of a 4.x
+# single pack may open all of them, so the port-clash check uses the full set.
+BASE_PORTS = {
+    "https": 9443,  # servlet HTTPS: /services/, /internal/data/v1, portals
+    "http": 9763,  # servlet HTTP
+    "passthrough_https": 8243,  # API traffic (gateway)
+    "passthrough_http": 8280,
+    "ws": 9099,
+    "wss": 8099,
+    "websub_http": 9021,
+    "websub_https": 8021,
+    "amqp": 5672,  # broker: throttle decisions, event hub notifications
+    "amqp_tls": 8672,  # broker over TLS (JMS TLS)
+    "binary": 9611,  # data bridge TCP (throttle events, event-hub publish)
+    "binary_ssl": 9711,  # data bridge SSL (auth)
+    "jmx_rmi_server": 9999,
+    "jmx_rmi_registry": 11111,
+}
+PORT_LABELS = {
+    "https": "HTTPS servlet",
+    "http": "HTTP servlet",
+    "passthrough_https": "PassThrough HTTPS",
+    "passthrough_http": "PassThrough HTTP",
+    "ws": "WebSocket",
+    "wss": "secure WebSocket",
+    "websub_http": "WebSub HTTP",
+    "websub_https": "WebSub HTTPS",
+    "amqp": "AMQP broker",
+    "amqp_tls": "AMQP over TLS",
+    "binary": "data bridge TCP",
+    "binary_ssl": "data bridge SSL",
+    "jmx_rmi_server": "JMX RMI server",
+    "jmx_rmi_registry": "JMX RMI registry",
+}
+MAX_PORT = 65535
+MAX_OFFSET = MAX_PORT - max(BASE_PORTS.values())
+
+# Database type tokens understood by the config mapper (carbon-kernel infer.json).
+DB_TYPES = ("mysql", "mariadb", "postgre", "mssql", "oracle", "db2")
+DB_DEFAULT_PORT = {
+    "mysql": 3306,
+    "mariadb": 3306,
+    "postgre": 5432,
+    "mssql": 1433,
+    "oracle": 1521,
+    "db2": 50000,
+}
+# Explicit drivers: the inferred com.mysql.jdbc.Driver does not load with Connector/J 8+
+# (product-apim#10369), so the wizard always writes the driver class.
+DB_DRIVER = {
+    "mysql": "com.mysql.cj.jdbc.Driver",
+    "mariadb": "org.mariadb.jdbc.Driver",
+    "postgre": "org.postgresql.Driver",
+    "mssql": "com.microsoft.sqlserver.jdbc.SQLServerDriver",
+    "oracle": "oracle.jdbc.OracleDriver",
+    "db2": "com.ibm.db2.jcc.DB2Driver",
+}
+DB_VALIDATION_QUERY = {
+    "mysql": "SELECT 1",
+    "mariadb": "SELECT 1",
+    "postgre": "SELECT 1; COMMIT",
+    "mssql": "SELECT 1",
+    "oracle": "SELECT 1 FROM DUAL",
+    "db2": "SELECT 1 FROM sysibm.sysdummy1",
+}
+# Names operators often type instead of the WSO2 token.
+DB_TYPE_ALIASES = {
+    "postgres": "postgre",
+    "postgresql": "postgre",
+    "pgsql": "postgre",
+    "sqlserver": "mssql",
+    "mysql8": "mysql",
+    "oracledb": "oracle",
+}
+
+# validator.json (enforced by the config mapper in 4.0-4.6).
+USER_STORE_TYPES = (
+    "database_unique_id",
+    "database",
+    "read_only_ldap_unique_id",
+    "read_write_ldap_unique_id",
+    "active_directory_unique_id",
+    "read_only_ldap",
+    "read_write_ldap",
+    "active_directory",
+)
+
+ENVIRONMENT_TYPES = ("hybrid", "production", "sandbox")
+DEFAULT_ENVIRONMENT_DESCRIPTION = (
+    "This is a hybrid gateway that handles both production and sandbox token traffic."
+)
+
+KEYSTORE_TYPES = ("PKCS12", "JKS")
+
+CHOREO_CONFIG_ENDPOINT = "https://analytics-event-auth.choreo.dev/auth/v1"
+
+# Names the wizard writes at the top of the output folder; a node may not take them.
+RESERVED_NODE_NAMES = frozenset({"ca", "lb", "nginx", "db", "systemd", "bin", "docs"})

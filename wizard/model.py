@@ -1,0 +1,246 @@
+"""The answer model: everything the wizard needs to know about one deployment.
+
+Every front end (Textual screens, prompts, answer files, presets) produces the same plain
+dict, and :func:`wizard.validation.validate_answers` turns it into an :class:`Answers`.
+Field-level rules live on the fields; rules that relate several fields live in
+``wizard.validation``.  Values derived from other answers (default DB port, developer
+portal URL) stay ``None`` here and are computed by ``wizard.topology``, so a saved answer
+file keeps following its inputs when they change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from . import facts
+from .fields import EnvironmentName, Hostname, HttpUrl, IpAddress, NodeName, Offset, Port
+from .secret_values import AdminPassword, DatabasePassword, KeystorePassword, SecretRef, Token
+
+
+class Section(BaseModel):
+    """Base of every answer-file table: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# ---------------------------------------------------------------------------- topology
+
+
+class Node(Section):
+    name: NodeName = Field(description="Node name; also the name of its output folder.")
+    hostname: Hostname = Field(description="Name other nodes use to reach this node.")
+    ip: IpAddress | None = Field(default=None, description="Node IP (written as [server] node_ip).")
+    offset: Offset = Field(default=0, description="[server] offset: added to every port of the node.")
+
+
+class Cluster(Section):
+    existing: bool = Field(
+        default=False,
+        description="The nodes already exist: describe them so other nodes can reach them, but write no files for them.",
+    )
+    lb_host: Hostname | None = Field(
+        default=None,
+        description="Load balancer hostname in front of the nodes (required with two or more nodes).",
+    )
+    proxy_http_port: Port = Field(default=80, description="HTTP port the load balancer listens on.")
+    proxy_https_port: Port = Field(default=443, description="HTTPS port the load balancer listens on.")
+    nodes: list[Node] = Field(min_length=1, description="One node = single mode, two or more = HA.")
+
+    @property
+    def ha(self) -> bool:
+        return len(self.nodes) > 1
+
+
+class ControlPlane(Cluster):
+    """Control-plane nodes (Publisher, Developer Portal, Key Manager, Traffic Manager)."""
+
+
+class Gateway(Cluster):
+    """Gateway worker nodes.  All gateways behind one load balancer serve the same labels."""
+
+    labels: list[EnvironmentName] = Field(
+        default_factory=lambda: ["Default"],
+        min_length=1,
+        description="gateway_labels: each names a gateway environment of the control plane.",
+    )
+
+
+class Environment(Section):
+    name: EnvironmentName
+    type: Literal["hybrid", "production", "sandbox"] = "hybrid"
+    description: str = facts.DEFAULT_ENVIRONMENT_DESCRIPTION
+    display_in_api_console: bool = True
+    show_as_token_endpoint_url: bool = True
+
+
+def _default_environments() -> list[Environment]:
+    return [Environment(name="Default")]
+
+
+# ----------------------------------------------------------------------------- people
+
+
+def _check_admin_username(value: str) -> str:
+    if not value:
+        raise ValueError("is empty; give the super admin user name (e.g. admin)")
+    bad = sorted({c for c in value if c in "@{}%:/ " or ord(c) < 32})
+    if bad:
+        shown = " ".join(repr(c) for c in bad)
+        hint = " (e-mail user names need WSO2's '!' substitution, which the wizard does not set up)" if "@" in bad else ""
+        raise ValueError(
+            f"contains {shown}; the user name is embedded in AMQP connection URLs, so use "
+            f"letters, digits and . _ -{hint}"
+        )
+    return value
+
+
+class SuperAdmin(Section):
+    username: Annotated[str, AfterValidator(_check_admin_username)] = "admin"
+    password: AdminPassword = Field(default_factory=lambda: SecretRef(generate=True))
+
+
+class UserStore(Section):
+    type: Literal[facts.USER_STORE_TYPES] = "database_unique_id"  # type: ignore[valid-type]
+    properties: dict[str, str | int | bool] = Field(
+        default_factory=dict,
+        description="Extra [user_store] keys for LDAP/AD stores (connection_url, user_search_base, ...).",
+    )
+
+
+# -------------------------------------------------------------------------- databases
+
+
+class Database(Section):
+    type: Literal[facts.DB_TYPES] = "mysql"  # type: ignore[valid-type]
+    host: Hostname
+    port: Port | None = Field(default=None, description="Defaults to the usual port of the type.")
+    name: str = Field(min_length=1, description="Database name (service name or SID for Oracle).")
+    user: str = Field(min_length=1)
+    password: DatabasePassword = Field(default_factory=lambda: SecretRef(generate=True))
+    params: dict[str, str | int | bool] = Field(
+        default_factory=dict, description="Extra JDBC URL parameters, e.g. { useSSL = true }."
+    )
+    driver: str | None = Field(default=None, description="JDBC driver class; defaults per type.")
+    validation_query: str | None = None
+    oracle_sid: bool = Field(default=False, description="Oracle: name is a SID (host:port:SID), not a service name.")
+
+    @property
+    def effective_port(self) -> int:
+        return self.port if self.port is not None else facts.DB_DEFAULT_PORT[self.type]
+
+
+class ApimDb(Database):
+    name: str = Field(default="apim_db", min_length=1)
+    user: str = Field(default="apimadmin", min_length=1)
+
+
+class SharedDb(Database):
+    name: str = Field(default="shared_db", min_length=1)
+    user: str = Field(default="sharedadmin", min_length=1)
+
+
+class Databases(Section):
+    apim_db: ApimDb | None = Field(default=None, description="Used by control-plane nodes.")
+    shared_db: SharedDb = Field(description="Used by every node (registry and user store).")
+
+
+# -------------------------------------------------------------------------- keystores
+
+
+def _check_store_file_name(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.(p12|pfx|jks)", value):
+        raise ValueError(
+            "is not a keystore file name: API-M looks for a bare file name in "
+            "repository/resources/security, so use letters, digits . _ - ending in .p12, .pfx or .jks"
+        )
+    return value
+
+
+def _check_alias(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
+        raise ValueError(
+            "is not a usable alias: Java lower-cases PKCS12 aliases, so use lower-case "
+            "letters, digits . _ -"
+        )
+    return value
+
+
+StoreFileName = Annotated[str, AfterValidator(_check_store_file_name)]
+Alias = Annotated[str, AfterValidator(_check_alias)]
+
+
+class Keystore(Section):
+    file_name: StoreFileName
+    type: Literal[facts.KEYSTORE_TYPES] = "PKCS12"  # type: ignore[valid-type]
+    alias: Alias
+    # API-M requires key_password == password, so there is only one.
+    password: KeystorePassword = Field(default_factory=lambda: SecretRef(generate=True))
+
+
+class Truststore(Section):
+    file_name: StoreFileName = "client-truststore.p12"
+    type: Literal[facts.KEYSTORE_TYPES] = "PKCS12"  # type: ignore[valid-type]
+    password: KeystorePassword = Field(default_factory=lambda: SecretRef(generate=True))
+
+
+class Keystores(Section):
+    primary: Keystore = Field(
+        default_factory=lambda: Keystore(file_name="primary.p12", alias="primary"),
+        description="Signs tokens and encrypts data; identical on every node (also used as [keystore.internal]).",
+    )
+    tls: Keystore = Field(
+        default_factory=lambda: Keystore(file_name="tls.p12", alias="tls"),
+        description="Per-node TLS key and certificate for every HTTPS, WSS, binary and JMS listener.",
+    )
+    truststore: Truststore = Field(default_factory=Truststore)
+
+
+# ---------------------------------------------------------------------------- options
+
+
+class Features(Section):
+    token_revocation: bool = Field(
+        default=True,
+        description="Resident key manager: the control plane notifies gateways of revoked tokens ([[event_listener]]).",
+    )
+    cache_invalidation: bool = Field(default=False, description="[apim.cache_invalidation] on control planes.")
+    cache_invalidation_domain: str = Field(default="control-plane-domain", min_length=1)
+    devportal_url: HttpUrl | None = Field(
+        default=None, description="Developer Portal URL; derived from the control-plane LB or host when unset."
+    )
+
+
+class Analytics(Section):
+    enabled: bool = False
+    config_endpoint: HttpUrl = facts.CHOREO_CONFIG_ENDPOINT
+    auth_token: Token | None = Field(default=None, description="Choreo on-prem key.")
+
+
+# ----------------------------------------------------------------------------- answers
+
+
+class Answers(Section):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")] = "apim"
+    description: str = ""
+    version: Literal[facts.SUPPORTED_VERSIONS] = facts.DEFAULT_VERSION  # type: ignore[valid-type]
+    super_admin: SuperAdmin = Field(default_factory=SuperAdmin)
+    user_store: UserStore = Field(default_factory=UserStore)
+    control_plane: ControlPlane
+    gateway: Gateway
+    environments: list[Environment] = Field(default_factory=_default_environments, min_length=1)
+    databases: Databases
+    keystores: Keystores = Field(default_factory=Keystores)
+    features: Features = Field(default_factory=Features)
+    analytics: Analytics = Field(default_factory=Analytics)
+
+    def clusters(self) -> dict[str, Cluster]:
+        return {facts.CONTROL_PLANE: self.control_plane, facts.GATEWAY: self.gateway}
+
+    def generated_profiles(self) -> list[str]:
+        return [profile for profile, cluster in self.clusters().items() if not cluster.existing]
