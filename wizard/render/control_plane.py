@@ -1,0 +1,123 @@
+"""deployment.toml of a control-plane node (seed: "Configure the Control Plane Nodes")."""
+
+from __future__ import annotations
+
+import tomlkit
+from tomlkit import TOMLDocument
+
+from ..topology import NodePlan, Topology
+from .common import (
+    ADMIN_PASSWORD_PLACEHOLDER,
+    ADMIN_USERNAME_PLACEHOLDER,
+    SUPER_ADMIN_PASSWORD_REF,
+    SUPER_ADMIN_USERNAME_REF,
+    aot,
+    database_table,
+    header,
+    keystore_tables,
+    literal_key,
+    server_table,
+    super_admin_table,
+    super_table,
+    table,
+    transport_tables,
+    truststore_table,
+    urls,
+    user_store_table,
+)
+
+TOKEN_REVOCATION_LISTENER = {
+    "id": "token_revocation",
+    "type": "org.wso2.carbon.identity.core.handler.AbstractIdentityHandler",
+    "name": "org.wso2.is.notification.ApimOauthEventInterceptor",
+    "order": 1,
+}
+
+
+def render_control_plane_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
+    answers = topology.answers
+    doc = tomlkit.document()
+    for line in header(topology, node):
+        doc.add(tomlkit.comment(line))
+    doc.add(tomlkit.nl())
+
+    server = server_table(topology, node)
+    server["base_path"] = "${carbon.protocol}://${carbon.host}:${carbon.management.port}"
+    doc["server"] = server
+    doc["user_store"] = user_store_table(topology)
+    doc["super_admin"] = super_admin_table(topology)
+
+    database = super_table()
+    database["apim_db"] = database_table(answers.databases.apim_db)
+    database["shared_db"] = database_table(answers.databases.shared_db)
+    doc["database"] = database
+
+    doc["keystore"] = keystore_tables(topology)
+    doc["truststore"] = truststore_table(topology)
+    transport = transport_tables(topology, node)
+    if transport is not None:
+        doc["transport"] = transport
+
+    apim = super_table()
+    gateway = super_table()
+    endpoints = topology.gateway_environment()
+    environments = []
+    for env in answers.environments:
+        environments.append(
+            table(
+                name=env.name,
+                type=env.type,
+                display_in_api_console=env.display_in_api_console,
+                description=env.description,
+                show_as_token_endpoint_url=env.show_as_token_endpoint_url,
+                # $ref{} is not resolved inside arrays of tables: run-time placeholders instead.
+                username=ADMIN_USERNAME_PLACEHOLDER,
+                password=ADMIN_PASSWORD_PLACEHOLDER,
+                **{key: endpoint.url for key, endpoint in endpoints.items()},
+            )
+        )
+    gateway["environment"] = aot(environments)
+    apim["gateway"] = gateway
+
+    apim["devportal"] = table(url=topology.devportal_url)
+    service_url = topology.cp_service_url.url
+    apim["key_manager"] = table(service_url=service_url)
+
+    if answers.control_plane.ha:
+        event_hub = table(
+            "HA control plane: each node listens on its own broker, duplicates revocation events",
+            "to its peers and publishes events to every node's event stream.",
+            enable=True,
+            username=SUPER_ADMIN_USERNAME_REF,
+            password=SUPER_ADMIN_PASSWORD_REF,
+            service_url=service_url,
+            event_listening_endpoints=[f"tcp://localhost:{node.port('amqp')}"],
+            event_duplicate_url=urls(topology.event_duplicate_urls(node)),
+        )
+        publish = super_table()
+        publish["url_group"] = aot(
+            table(urls=[tcp.url], auth_urls=[ssl.url])
+            for tcp, ssl in (topology.data_bridge(cp, "event hub publishing") for cp in topology.control_planes)
+        )
+        event_hub["publish"] = publish
+        apim["event_hub"] = event_hub
+
+    features = answers.features
+    if features.cache_invalidation:
+        apim["cache_invalidation"] = table(enabled=True, domain=features.cache_invalidation_domain)
+    doc["apim"] = apim
+
+    if features.token_revocation:
+        listener = table(
+            "Resident key manager: notify the gateways of revoked tokens.",
+            **TOKEN_REVOCATION_LISTENER,
+        )
+        properties = table(
+            notification_endpoint=topology.notification_endpoint.url,
+            username=ADMIN_USERNAME_PLACEHOLDER,
+            password=ADMIN_PASSWORD_PLACEHOLDER,
+        )
+        literal_key(properties, "header.X-WSO2-KEY-MANAGER", "default")
+        listener["properties"] = properties
+        doc["event_listener"] = aot([listener])
+    return doc

@@ -1,0 +1,98 @@
+"""deployment.toml of a gateway worker node (seed: "Configure the Gateway Nodes")."""
+
+from __future__ import annotations
+
+import tomlkit
+from tomlkit import TOMLDocument
+
+from ..topology import NodePlan, Topology
+from .common import (
+    SUPER_ADMIN_PASSWORD_REF,
+    SUPER_ADMIN_USERNAME_REF,
+    aot,
+    database_table,
+    header,
+    keystore_tables,
+    plain,
+    server_table,
+    super_admin_table,
+    super_table,
+    table,
+    transport_tables,
+    truststore_table,
+    urls,
+    user_store_table,
+)
+
+
+def render_gateway_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
+    answers = topology.answers
+    doc = tomlkit.document()
+    for line in header(topology, node):
+        doc.add(tomlkit.comment(line))
+    doc.add(tomlkit.nl())
+
+    doc["server"] = server_table(topology, node)
+    doc["user_store"] = user_store_table(topology)
+    doc["super_admin"] = super_admin_table(topology)
+
+    database = super_table()
+    database["shared_db"] = database_table(answers.databases.shared_db)
+    doc["database"] = database  # gateways do not use apim_db (facts §3.2)
+
+    doc["keystore"] = keystore_tables(topology)
+    doc["truststore"] = truststore_table(topology)
+    transport = transport_tables(topology, node)
+    if transport is not None:
+        doc["transport"] = transport
+
+    apim = super_table()
+    sync = super_table()
+    sync["gateway"] = table(
+        "Labels of the gateway environments this gateway serves (names of the control plane's",
+        "[[apim.gateway.environment]] entries).",
+        gateway_labels=list(answers.gateway.labels),
+    )
+    apim["sync_runtime_artifacts"] = sync
+
+    service_url = topology.cp_service_url.url
+    apim["key_manager"] = table(
+        "Key manager component of the control plane.",
+        service_url=service_url,
+        username=SUPER_ADMIN_USERNAME_REF,
+        password=SUPER_ADMIN_PASSWORD_REF,
+    )
+
+    throttling = table(
+        "Traffic manager component of the control plane: throttle decisions arrive over JMS from",
+        "every control-plane node; throttle events go out through one url_group per node.",
+        service_url=service_url,
+        throttle_decision_endpoints=urls(topology.throttle_decision_endpoints()),
+    )
+    throttling["url_group"] = aot(
+        table(traffic_manager_urls=[tcp.url], traffic_manager_auth_urls=[ssl.url])
+        for tcp, ssl in (topology.data_bridge(cp, "throttle events") for cp in topology.control_planes)
+    )
+    apim["throttling"] = throttling
+
+    apim["event_hub"] = table(
+        "The seed guide (4.1/4.2 era) omits [apim.event_hub] on gateways and relies on the",
+        "throttling connection; later WSO2 guides (Traffic Manager separated, 4.5+) add it",
+        "(docs-apim#9235), so it is written here: the gateway subscribes to every control plane.",
+        enable=True,
+        username=SUPER_ADMIN_USERNAME_REF,
+        password=SUPER_ADMIN_PASSWORD_REF,
+        service_url=service_url,
+        event_listening_endpoints=urls(topology.event_listening_endpoints()),
+    )
+
+    analytics = answers.analytics
+    if analytics.enabled:
+        apim["analytics"] = table(
+            "Choreo cloud analytics: gateways publish API usage events.",
+            enable=True,
+            config_endpoint=analytics.config_endpoint,
+            auth_token=plain(analytics.auth_token),
+        )
+    doc["apim"] = apim
+    return doc
