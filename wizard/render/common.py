@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import tomlkit
+from tomlkit import TOMLDocument
 from tomlkit.items import AoT, DottedKey, KeyType, SingleKey, Table
 
 from .. import facts
@@ -171,3 +172,26 @@ def transport_tables(topology: Topology, node: NodePlan) -> Table | None:
 
 def urls(endpoints) -> list[str]:
     return [e.url for e in endpoints]
+
+
+def base_document(topology: Topology, node: NodePlan, databases: dict[str, Database], **server_extra: str) -> TOMLDocument:
+    """The tables every node shares, in the seed's order: server to transport."""
+    doc = tomlkit.document()
+    for line in header(topology, node):
+        doc.add(tomlkit.comment(line))
+    doc.add(tomlkit.nl())
+    server = server_table(topology, node)
+    server.update(server_extra)
+    doc["server"] = server
+    doc["user_store"] = user_store_table(topology)
+    doc["super_admin"] = super_admin_table(topology)
+    database = super_table()
+    for name, db in databases.items():
+        database[name] = database_table(db)
+    doc["database"] = database
+    doc["keystore"] = keystore_tables(topology)
+    doc["truststore"] = truststore_table(topology)
+    transport = transport_tables(topology, node)
+    if transport is not None:
+        doc["transport"] = transport
+    return doc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomlkit
 from tomlkit import TOMLDocument
 
 from ..topology import NodePlan, Topology
@@ -12,18 +11,11 @@ from .common import (
     SUPER_ADMIN_PASSWORD_REF,
     SUPER_ADMIN_USERNAME_REF,
     aot,
-    database_table,
-    header,
-    keystore_tables,
+    base_document,
     literal_key,
-    server_table,
-    super_admin_table,
     super_table,
     table,
-    transport_tables,
-    truststore_table,
     urls,
-    user_store_table,
 )
 
 TOKEN_REVOCATION_LISTENER = {
@@ -36,27 +28,10 @@ TOKEN_REVOCATION_LISTENER = {
 
 def render_control_plane_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
     answers = topology.answers
-    doc = tomlkit.document()
-    for line in header(topology, node):
-        doc.add(tomlkit.comment(line))
-    doc.add(tomlkit.nl())
-
-    server = server_table(topology, node)
-    server["base_path"] = "${carbon.protocol}://${carbon.host}:${carbon.management.port}"
-    doc["server"] = server
-    doc["user_store"] = user_store_table(topology)
-    doc["super_admin"] = super_admin_table(topology)
-
-    database = super_table()
-    database["apim_db"] = database_table(answers.databases.apim_db)
-    database["shared_db"] = database_table(answers.databases.shared_db)
-    doc["database"] = database
-
-    doc["keystore"] = keystore_tables(topology)
-    doc["truststore"] = truststore_table(topology)
-    transport = transport_tables(topology, node)
-    if transport is not None:
-        doc["transport"] = transport
+    databases = {"apim_db": answers.databases.apim_db, "shared_db": answers.databases.shared_db}
+    doc = base_document(
+        topology, node, databases, base_path="${carbon.protocol}://${carbon.host}:${carbon.management.port}"
+    )
 
     apim = super_table()
     gateway = super_table()

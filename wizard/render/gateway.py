@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomlkit
 from tomlkit import TOMLDocument
 
 from ..topology import NodePlan, Topology
@@ -10,41 +9,18 @@ from .common import (
     SUPER_ADMIN_PASSWORD_REF,
     SUPER_ADMIN_USERNAME_REF,
     aot,
-    database_table,
-    header,
-    keystore_tables,
+    base_document,
     plain,
-    server_table,
-    super_admin_table,
     super_table,
     table,
-    transport_tables,
-    truststore_table,
     urls,
-    user_store_table,
 )
 
 
 def render_gateway_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
     answers = topology.answers
-    doc = tomlkit.document()
-    for line in header(topology, node):
-        doc.add(tomlkit.comment(line))
-    doc.add(tomlkit.nl())
-
-    doc["server"] = server_table(topology, node)
-    doc["user_store"] = user_store_table(topology)
-    doc["super_admin"] = super_admin_table(topology)
-
-    database = super_table()
-    database["shared_db"] = database_table(answers.databases.shared_db)
-    doc["database"] = database  # gateways do not use apim_db (facts §3.2)
-
-    doc["keystore"] = keystore_tables(topology)
-    doc["truststore"] = truststore_table(topology)
-    transport = transport_tables(topology, node)
-    if transport is not None:
-        doc["transport"] = transport
+    # Gateways do not use apim_db (facts §3.2).
+    doc = base_document(topology, node, {"shared_db": answers.databases.shared_db})
 
     apim = super_table()
     sync = super_table()
