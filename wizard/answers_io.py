@@ -63,8 +63,8 @@ def _inline(value: SecretRef | dict):
 def _fill(container, model: BaseModel) -> None:
     """Scalars, arrays and inline tables first, then sub-tables, as TOML requires."""
     fields = [(name, getattr(model, name)) for name in type(model).model_fields]
-    # None means "derive it"; an empty table is the default and only adds noise.
-    fields = [(name, value) for name, value in fields if value is not None and value != {}]
+    # None means "derive it"; an empty table or list is the default and only adds noise.
+    fields = [(name, value) for name, value in fields if value is not None and value != {} and value != []]
     for name, value in fields:
         if _is_table(value) or _is_array_of_tables(value):
             continue

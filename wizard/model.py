@@ -10,6 +10,7 @@ file keeps following its inputs when they change.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -57,6 +58,31 @@ class ControlPlane(Cluster):
     """Control-plane nodes (Publisher, Developer Portal, Key Manager, Traffic Manager)."""
 
 
+def _check_artifact_file(value: str) -> str:
+    if "/" in value or "\\" in value or value.startswith("."):
+        raise ValueError("is a path; give the plain file name of the artifact (e.g. api1.xml)")
+    if not value.endswith(".xml"):
+        raise ValueError("does not end in .xml; synced gateway artifacts are Synapse XML files (e.g. api1.xml)")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:@+=-]*\.xml", value):
+        raise ValueError("is not a plain file name: use letters, digits and _ . : @ + = - (e.g. admin--Pizza_v1.0.0.xml)")
+    return value
+
+
+ArtifactFile = Annotated[str, AfterValidator(_check_artifact_file)]
+
+
+class SkipList(Section):
+    """Runtime artifacts a gateway keeps when the control plane syncs (seed: skip_list)."""
+
+    apis: list[ArtifactFile] = Field(default_factory=list)
+    endpoints: list[ArtifactFile] = Field(default_factory=list)
+    sequences: list[ArtifactFile] = Field(default_factory=list)
+    local_entries: list[ArtifactFile] = Field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.apis or self.endpoints or self.sequences or self.local_entries)
+
+
 class Gateway(Cluster):
     """Gateway worker nodes.  All gateways behind one load balancer serve the same labels."""
 
@@ -64,6 +90,10 @@ class Gateway(Cluster):
         default_factory=lambda: ["Default"],
         min_length=1,
         description="gateway_labels: each names a gateway environment of the control plane.",
+    )
+    skip_list: SkipList = Field(
+        default_factory=SkipList,
+        description="Custom artifacts the gateways keep when the control plane syncs runtime artifacts.",
     )
 
 
@@ -150,8 +180,6 @@ class Databases(Section):
 
 
 def _check_store_file_name(value: str) -> str:
-    import re
-
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.(p12|pfx|jks)", value):
         raise ValueError(
             "is not a keystore file name: API-M looks for a bare file name in "
@@ -161,8 +189,6 @@ def _check_store_file_name(value: str) -> str:
 
 
 def _check_alias(value: str) -> str:
-    import re
-
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
         raise ValueError(
             "is not a usable alias: Java lower-cases PKCS12 aliases, so use lower-case "
@@ -216,6 +242,24 @@ class Features(Section):
     )
 
 
+def _check_header_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", value):
+        raise ValueError("is not an HTTP header name: use letters, digits and - (e.g. X-JWT-Assertion)")
+    return value
+
+
+class BackendJwt(Section):
+    """[apim.jwt]: a JWT with the caller's claims sent to the backend (seed step 4)."""
+
+    enabled: bool = False
+    encoding: Literal["base64", "base64url"] = "base64"
+    header: Annotated[str, AfterValidator(_check_header_name)] = "X-JWT-Assertion"
+    signing_algorithm: Literal["SHA256withRSA", "NONE"] = "SHA256withRSA"
+    claim_dialect: str = Field(default="http://wso2.org/claims", min_length=1)
+    convert_dialect: bool = False
+    enable_user_claims: bool = Field(default=False, description="Add the user's claims from the user store.")
+
+
 class Analytics(Section):
     enabled: bool = False
     config_endpoint: HttpUrl = facts.CHOREO_CONFIG_ENDPOINT
@@ -237,6 +281,7 @@ class Answers(Section):
     databases: Databases
     keystores: Keystores = Field(default_factory=Keystores)
     features: Features = Field(default_factory=Features)
+    backend_jwt: BackendJwt = Field(default_factory=BackendJwt)
     analytics: Analytics = Field(default_factory=Analytics)
 
     def clusters(self) -> dict[str, Cluster]:

@@ -174,6 +174,30 @@ def urls(endpoints) -> list[str]:
     return [e.url for e in endpoints]
 
 
+def backend_jwt_table(topology: Topology, node: NodePlan) -> Table | None:
+    jwt = topology.answers.backend_jwt
+    if not jwt.enabled:
+        return None
+    primary = topology.answers.keystores.primary
+    where = (
+        "Gateways generate the backend JWT for each API call."
+        if node.profile == facts.GATEWAY
+        else "The key manager uses the claim settings when gateways retrieve user claims."
+    )
+    return table(
+        f"Backend JWT. {where}",
+        f"Signed with the primary keystore {primary.file_name} (alias {primary.alias}), whose certificate",
+        "every truststore carries as gateway_certificate_alias.",
+        enable=True,
+        encoding=jwt.encoding,
+        header=jwt.header,
+        signing_algorithm=jwt.signing_algorithm,
+        claim_dialect=jwt.claim_dialect,
+        convert_dialect=jwt.convert_dialect,
+        enable_user_claims=jwt.enable_user_claims,
+    )
+
+
 def base_document(topology: Topology, node: NodePlan, databases: dict[str, Database], **server_extra: str) -> TOMLDocument:
     """The tables every node shares, in the seed's order: server to transport."""
     doc = tomlkit.document()

@@ -11,6 +11,7 @@ from .common import (
     SUPER_ADMIN_PASSWORD_REF,
     SUPER_ADMIN_USERNAME_REF,
     aot,
+    backend_jwt_table,
     base_document,
     literal_key,
     super_table,
@@ -76,6 +77,10 @@ def render_control_plane_toml(topology: Topology, node: NodePlan) -> TOMLDocumen
         )
         event_hub["publish"] = publish
         apim["event_hub"] = event_hub
+
+    jwt = backend_jwt_table(topology, node)
+    if jwt is not None:
+        apim["jwt"] = jwt
 
     features = answers.features
     if features.cache_invalidation:

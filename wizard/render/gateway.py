@@ -9,6 +9,7 @@ from .common import (
     SUPER_ADMIN_PASSWORD_REF,
     SUPER_ADMIN_USERNAME_REF,
     aot,
+    backend_jwt_table,
     base_document,
     plain,
     super_table,
@@ -24,11 +25,19 @@ def render_gateway_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
 
     apim = super_table()
     sync = super_table()
-    sync["gateway"] = table(
+    sync_gateway = table(
         "Labels of the gateway environments this gateway serves (names of the control plane's",
         "[[apim.gateway.environment]] entries).",
         gateway_labels=list(answers.gateway.labels),
     )
+    skip = answers.gateway.skip_list
+    if not skip.is_empty():
+        sync_gateway["skip_list"] = table(
+            "Custom runtime artifacts this gateway keeps when the control plane syncs artifacts.",
+            **{key: list(getattr(skip, key)) for key in ("apis", "endpoints", "sequences", "local_entries")
+               if getattr(skip, key)},
+        )
+    sync["gateway"] = sync_gateway
     apim["sync_runtime_artifacts"] = sync
 
     service_url = topology.cp_service_url.url
@@ -61,6 +70,10 @@ def render_gateway_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
         service_url=service_url,
         event_listening_endpoints=urls(topology.event_listening_endpoints()),
     )
+
+    jwt = backend_jwt_table(topology, node)
+    if jwt is not None:
+        apim["jwt"] = jwt
 
     analytics = answers.analytics
     if analytics.enabled:
