@@ -26,7 +26,7 @@ def test_unknown_key_suggests_the_closest_known_key(ha_raw):
     problem = only_error(ha_raw)
     assert problem.field == "gateway.nodes[1].hostnmae"
     assert 'did you mean "hostname"' in problem.message
-    assert "known keys here: hostname, ip, name, offset" in problem.message
+    assert "known keys here: extra_sans, hostname, ip, name, offset, tls_cert, tls_key" in problem.message
 
 
 def test_unknown_top_level_key(ha_raw):

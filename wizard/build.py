@@ -1,8 +1,13 @@
-"""Answers to the complete list of files of a deployment (pure: nothing is written here)."""
+"""Answers to the complete list of files of a deployment (pure: nothing is written here).
+
+Each kind of artefact is one *producer*: a function that takes the :class:`BuildContext`
+and returns the files it contributes.  ``PRODUCERS`` lists them in output order; adding
+an artefact means adding one producer, nothing else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +31,48 @@ def deployment_toml_path(node: NodePlan) -> str:
 
 
 @dataclass
+class BuildOptions:
+    """How to build, beyond the answers."""
+
+    out_dir: Path | None = None  # existing output: keys and certificates there are reused
+    base_dir: Path | None = None  # where relative paths in the answers are read from
+    rotate_certs: bool = False  # reissue every leaf certificate
+
+
+@dataclass
+class BuildContext:
+    answers: Answers  # as given: secret references kept
+    topology: Topology  # of the resolved answers
+    store: SecretStore  # generated secrets to keep
+    options: BuildOptions
+    problems: list[Problem] = field(default_factory=list)
+    # Producers may leave results for later producers (e.g. the PKI's certificates).
+    shared: dict[str, object] = field(default_factory=dict)
+
+
+Producer = Callable[[BuildContext], Iterable[PlannedFile]]
+
+
+def node_configs(ctx: BuildContext) -> Iterable[PlannedFile]:
+    for node in ctx.topology.generated_nodes:
+        # deployment.toml holds database and keystore passwords: private.
+        yield PlannedFile(deployment_toml_path(node), render_node_toml(ctx.topology, node).encode(), SECRET_MODE)
+
+
+def answers_file(ctx: BuildContext) -> Iterable[PlannedFile]:
+    # The answers may hold literal secrets, so they are private like the node configs.
+    yield PlannedFile(ANSWERS_FILE, dump_answers(ctx.answers, ANSWERS_HEADER).encode(), SECRET_MODE)
+
+
+def secrets_file(ctx: BuildContext) -> Iterable[PlannedFile]:
+    if ctx.store.generated:
+        yield PlannedFile(SECRETS_FILE, ctx.store.dumps().encode(), SECRET_MODE)
+
+
+PRODUCERS: list[Producer] = [node_configs, answers_file, secrets_file]
+
+
+@dataclass
 class Build:
     answers: Answers
     problems: list[Problem] = field(default_factory=list)
@@ -44,18 +91,23 @@ def build_deployment(
     environ: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
     generate: Callable[[], str] = generate_password,
+    options: BuildOptions | None = None,
 ) -> Build:
-    """Resolve secrets and render every file of the deployment."""
-    resolution = resolve_secrets(answers, store, environ, base_dir, generate)
+    """Resolve secrets and produce every file of the deployment."""
+    options = options or BuildOptions(base_dir=base_dir)
+    if options.base_dir is None:
+        options.base_dir = base_dir
+    resolution = resolve_secrets(answers, store, environ, options.base_dir, generate)
     build = Build(answers, resolution.problems, secret_sources=resolution.sources)
     if resolution.answers is None:
         return build
     topology = Topology(resolution.answers)
     build.topology = topology
-    for node in topology.generated_nodes:
-        build.files.append(PlannedFile(deployment_toml_path(node), render_node_toml(topology, node).encode(), SECRET_MODE))
-    # The answers may hold literal secrets, so they are private like the node configs.
-    build.files.append(PlannedFile(ANSWERS_FILE, dump_answers(answers, ANSWERS_HEADER).encode(), SECRET_MODE))
-    if resolution.store.generated:
-        build.files.append(PlannedFile(SECRETS_FILE, resolution.store.dumps().encode(), SECRET_MODE))
+    ctx = BuildContext(answers, topology, resolution.store, options)
+    for producer in PRODUCERS:
+        build.files.extend(producer(ctx))
+        if ctx.problems:
+            build.problems.extend(ctx.problems)
+            build.files.clear()
+            return build
     return build

@@ -29,11 +29,33 @@ class Section(BaseModel):
 # ---------------------------------------------------------------------------- topology
 
 
+def _check_san(value: str) -> str:
+    from .fields import check_hostname, check_ip
+
+    if value.startswith("*."):
+        check_hostname(value[2:])  # a wildcard covers exactly one label (facts §3.7)
+        return value
+    try:
+        return check_ip(value)
+    except ValueError:
+        return check_hostname(value)
+
+
+SubjectAltName = Annotated[str, AfterValidator(_check_san)]
+
+
 class Node(Section):
     name: NodeName = Field(description="Node name; also the name of its output folder.")
     hostname: Hostname = Field(description="Name other nodes use to reach this node.")
     ip: IpAddress | None = Field(default=None, description="Node IP (written as [server] node_ip).")
     offset: Offset = Field(default=0, description="[server] offset: added to every port of the node.")
+    extra_sans: list[SubjectAltName] = Field(
+        default_factory=list, description="More DNS names or IPs for this node's TLS certificate."
+    )
+    tls_cert: str | None = Field(
+        default=None, description="pki.ca = external: PEM file with this node's certificate (and chain)."
+    )
+    tls_key: str | None = Field(default=None, description="pki.ca = external: PEM file with this node's private key.")
 
 
 class Cluster(Section):
@@ -230,6 +252,68 @@ class Keystores(Section):
 # ---------------------------------------------------------------------------- options
 
 
+class Pki(Section):
+    """Certificates and keys the wizard makes (seed step 4)."""
+
+    ca: Literal["generate", "provided", "external"] = Field(
+        default="generate",
+        description="generate: a new deployment CA in DIR/ca; provided: issue with your CA (ca_cert + ca_key); "
+        "external: bring every node's certificate (nodes[].tls_cert/tls_key) issued by ca_cert.",
+    )
+    ca_cert: str | None = Field(default=None, description="PEM file of your CA certificate (provided/external).")
+    ca_key: str | None = Field(default=None, description="PEM file of your CA private key (provided).")
+    tls_key: Literal["rsa-2048", "rsa-3072", "rsa-4096", "ec-p256"] = Field(
+        default="rsa-2048", description="Key of each node's and load balancer's TLS certificate."
+    )
+    primary_key: Literal["rsa-2048", "rsa-3072", "rsa-4096"] = Field(
+        default="rsa-2048",
+        description="Key of the primary keystore; RSA because it also encrypts (keyEncipherment, dataEncipherment).",
+    )
+    validity_days: int = Field(default=825, ge=1, le=3650, description="Validity of TLS certificates.")
+    primary_validity_days: int = Field(
+        default=3650, ge=1, le=36500,
+        description="Validity of the primary certificate: long, since replacing it means re-encrypting data.",
+    )
+    localhost_sans: bool = Field(default=True, description="Add localhost and 127.0.0.1 to every TLS certificate.")
+    system_cas: bool = Field(
+        default=True,
+        description="Add this machine's public CAs to the truststores, as WSO2's shipped truststore has them, "
+        "so gateways can call HTTPS backends.",
+    )
+
+
+MODERN_CIPHERS = [
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+]
+
+
+def _check_cipher(value: str) -> str:
+    if not re.fullmatch(r"TLS_[A-Z0-9_]+", value):
+        raise ValueError("is not a Java (IANA) cipher suite name such as TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
+    return value
+
+
+class JmsTls(Section):
+    """TLS on the broker connections (JMS) between gateways and control planes."""
+
+    enabled: bool = Field(default=False, description="Gateways and event hubs talk to the broker over TLS (8672).")
+    protocols: list[Literal["TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1"]] = Field(
+        default_factory=lambda: ["TLSv1.2", "TLSv1.3"], min_length=1
+    )
+    allow_weak_protocols: bool = Field(
+        default=False, description="Permit TLSv1/TLSv1.1 (the seed's sample uses TLSv1; they are broken)."
+    )
+    ciphers: list[Annotated[str, AfterValidator(_check_cipher)]] = Field(
+        default_factory=lambda: list(MODERN_CIPHERS), min_length=1
+    )
+
+
 class Features(Section):
     token_revocation: bool = Field(
         default=True,
@@ -280,6 +364,8 @@ class Answers(Section):
     environments: list[Environment] = Field(default_factory=_default_environments, min_length=1)
     databases: Databases
     keystores: Keystores = Field(default_factory=Keystores)
+    pki: Pki = Field(default_factory=Pki)
+    jms_tls: JmsTls = Field(default_factory=JmsTls)
     features: Features = Field(default_factory=Features)
     backend_jwt: BackendJwt = Field(default_factory=BackendJwt)
     analytics: Analytics = Field(default_factory=Analytics)
