@@ -113,3 +113,9 @@ CHOREO_CONFIG_ENDPOINT = "https://analytics-event-auth.choreo.dev/auth/v1"
 
 # Names the wizard writes at the top of the output folder; a node may not take them.
 RESERVED_NODE_NAMES = frozenset({"ca", "lb", "nginx", "db", "systemd", "bin", "docs"})
+
+# Truststore aliases the renderers and the PKI agree on.
+CA_ALIAS = "deployment-ca"  # the deployment CA; JMS TLS names it as ssl_cert_alias
+GATEWAY_CERT_ALIAS = "gateway_certificate_alias"  # gateways validate JWTs with it (seed step 6.5)
+RESERVED_ALIASES = frozenset({CA_ALIAS, GATEWAY_CERT_ALIAS})
+SECURITY_DIR = "repository/resources/security"

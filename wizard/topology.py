@@ -28,6 +28,7 @@ class NodePlan:
     offset: int
     generated: bool  # False for nodes marked existing: referenced, not written
     index: int  # position within its cluster in the answers
+    extra_sans: tuple[str, ...] = ()
 
     def port(self, key: str) -> int:
         return facts.BASE_PORTS[key] + self.offset
@@ -51,6 +52,7 @@ class Endpoint:
     path: str = ""
     target: str = ""  # node name, or "lb:control_plane" / "lb:gateway"
     purpose: str = ""
+    tls: bool = False  # TLS on a scheme that does not say so (JMS over TLS keeps tcp://)
 
     @property
     def url(self) -> str:
@@ -63,7 +65,7 @@ class Endpoint:
 
     @property
     def is_tls(self) -> bool:
-        return self.scheme in ("https", "wss", "ssl")
+        return self.tls or self.scheme in ("https", "wss", "ssl")
 
 
 def _lb_port(port: int, scheme: str) -> int | None:
@@ -81,7 +83,7 @@ class Topology:
     @staticmethod
     def _plan(cluster: Cluster, profile: str) -> tuple[NodePlan, ...]:
         return tuple(
-            NodePlan(n.name, profile, n.hostname, n.ip, n.offset, not cluster.existing, i)
+            NodePlan(n.name, profile, n.hostname, n.ip, n.offset, not cluster.existing, i, tuple(n.extra_sans))
             for i, n in enumerate(cluster.nodes)
         )
 
@@ -147,8 +149,21 @@ class Topology:
         override = self.answers.features.devportal_url
         return override or self._cp_https("/devportal", "developer portal").url
 
+    @property
+    def jms_tls(self) -> bool:
+        return self.answers.jms_tls.enabled
+
+    def amqp_port(self, cp: NodePlan) -> int:
+        """The broker port callers use.  Andes adds the node's offset to both AMQP ports
+        (5672 -> 5673 with offset 1, product-apim#12754; the TLS port 8672 is read the same way)."""
+        return cp.port("amqp_tls" if self.jms_tls else "amqp")
+
     def cp_amqp(self, cp: NodePlan, purpose: str) -> Endpoint:
-        return Endpoint("tcp", cp.hostname, cp.port("amqp"), "", cp.name, purpose)
+        return Endpoint("tcp", cp.hostname, self.amqp_port(cp), "", cp.name, purpose, tls=self.jms_tls)
+
+    def own_event_listener(self, cp: NodePlan) -> Endpoint:
+        """A control plane's event hub listens on its own broker, through localhost."""
+        return Endpoint("tcp", "localhost", self.amqp_port(cp), "", cp.name, "own event hub", tls=self.jms_tls)
 
     def throttle_decision_endpoints(self) -> list[Endpoint]:
         return [self.cp_amqp(cp, "throttle decisions (JMS)") for cp in self.control_planes]
@@ -191,6 +206,46 @@ class Topology:
             "https_endpoint": Endpoint("https", host, https, "", target, "API traffic (HTTPS)"),
         }
 
+    # ------------------------------------------------------------ certificates
+
+    def _devportal_host(self) -> str | None:
+        from urllib.parse import urlsplit
+
+        override = self.answers.features.devportal_url
+        return urlsplit(override).hostname if override else None
+
+    def tls_names(self, node: NodePlan) -> list[str]:
+        """Every name and address callers use for ``node``: its certificate's SANs."""
+        names = [node.hostname]
+        if node.ip:
+            names.append(node.ip)
+        lb = self.lb_host(node)
+        if lb:
+            # Behind a TLS-passthrough LB the node itself answers for the LB name.
+            names.append(lb)
+        elif node.profile == facts.CONTROL_PLANE and self._devportal_host():
+            names.append(self._devportal_host())
+        names.extend(node.extra_sans)
+        if self.answers.pki.localhost_sans:
+            names.extend(["localhost", "127.0.0.1"])
+        return names
+
+    def lb_names(self, key: str) -> list[str]:
+        cluster = self.cluster(key)
+        assert cluster.lb_host is not None
+        names = [cluster.lb_host]
+        if key == "control_plane" and self._devportal_host():
+            names.append(self._devportal_host())
+        return names
+
+    def load_balancers(self) -> dict[str, str]:
+        """{cluster key: LB hostname} for the clusters that have one and are generated."""
+        return {
+            key: getattr(self.answers, key).lb_host
+            for key in ("control_plane", "gateway")
+            if getattr(self.answers, key).lb_host and not getattr(self.answers, key).existing
+        }
+
     # ------------------------------------------------------------------ calls
 
     def calls(self, node: NodePlan) -> list[Endpoint]:
@@ -206,6 +261,7 @@ class Topology:
             out.extend(self.gateway_environment().values())
             out.append(self.cp_service_url)
             if self.answers.control_plane.ha:
+                out.append(self.own_event_listener(node))
                 out.extend(self.event_duplicate_urls(node))
                 for cp in self.control_planes:
                     out.extend(self.data_bridge(cp, "event hub publishing"))

@@ -1,0 +1,74 @@
+"""Private keys: generation (in parallel: it is the slow part) and identification."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Literal, Union
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+KeySpec = Literal["rsa-2048", "rsa-3072", "rsa-4096", "ec-p256"]
+PrivateKey = Union[rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey]
+
+
+def generate_key(spec: KeySpec) -> PrivateKey:
+    if spec == "ec-p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    return rsa.generate_private_key(public_exponent=65537, key_size=int(spec.split("-")[1]))
+
+
+def _generate_der(spec: KeySpec) -> bytes:
+    # Keys do not pickle; a worker process hands back DER.
+    return generate_key(spec).private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _can_fork() -> bool:
+    # Forking a process that runs other threads (a Textual app, a thread pool) can deadlock
+    # the child; then threads are used, which overlap RSA generation only in part.
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and os.environ.get("APIM_WIZARD_KEYGEN") != "threads"
+    )
+
+
+def generate_keys(specs: Mapping[str, KeySpec]) -> dict[str, PrivateKey]:
+    """One new key per entry, on every core (figures: bench/apply_bench.py)."""
+    rsa_specs = {name: spec for name, spec in specs.items() if spec != "ec-p256"}
+    out = {name: generate_key(spec) for name, spec in specs.items() if spec == "ec-p256"}  # microseconds
+    workers = min(len(rsa_specs), os.cpu_count() or 1)
+    if workers <= 1:
+        out.update({name: generate_key(spec) for name, spec in rsa_specs.items()})
+    elif _can_fork():
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            ders = dict(zip(rsa_specs, pool.map(_generate_der, rsa_specs.values())))
+        for name, der in ders.items():
+            # Generated a moment ago by our own worker: no need to re-validate.
+            out[name] = serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            out.update(dict(zip(rsa_specs, pool.map(generate_key, rsa_specs.values()))))
+    return {name: out[name] for name in specs}
+
+
+def spec_of(key: object) -> KeySpec | None:
+    """The spec of a private or public key (None for anything the wizard does not make)."""
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)) and key.key_size in (2048, 3072, 4096):
+        return f"rsa-{key.key_size}"  # type: ignore[return-value]
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)) and isinstance(key.curve, ec.SECP256R1):
+        return "ec-p256"
+    return None
+
+
+def same_public_key(a, b) -> bool:
+    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
+    enc = serialization.Encoding.DER
+    return a.public_bytes(enc, fmt) == b.public_bytes(enc, fmt)
