@@ -16,6 +16,7 @@ from .model import Answers
 from .plan import SECRET_MODE, PlannedFile
 from .problems import Problem
 from .render import render_node_toml
+from .render.jms import JmsTlsError
 from .secrets_store import SECRETS_FILE, SecretStore, generate_password, resolve_secrets
 from .topology import NodePlan, Topology
 
@@ -37,6 +38,7 @@ class BuildOptions:
     out_dir: Path | None = None  # existing output: keys and certificates there are reused
     base_dir: Path | None = None  # where relative paths in the answers are read from
     rotate_certs: bool = False  # reissue every leaf certificate
+    with_pki: bool = True  # False: configuration only (previews, fast tests)
 
 
 @dataclass
@@ -46,6 +48,7 @@ class BuildContext:
     store: SecretStore  # generated secrets to keep
     options: BuildOptions
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # things the operator should know
     # Producers may leave results for later producers (e.g. the PKI's certificates).
     shared: dict[str, object] = field(default_factory=dict)
 
@@ -53,10 +56,34 @@ class BuildContext:
 Producer = Callable[[BuildContext], Iterable[PlannedFile]]
 
 
+def pki_files(ctx: BuildContext) -> Iterable[PlannedFile]:
+    if not ctx.options.with_pki:
+        return []
+    from .pki import PkiError, build_pki  # cryptography is imported only when keys are made
+
+    try:
+        material, files, notes = build_pki(
+            ctx.topology, ctx.options.out_dir, ctx.options.base_dir, ctx.options.rotate_certs
+        )
+    except PkiError as exc:
+        ctx.problems.append(exc.problem)
+        return []
+    ctx.shared["pki"] = material
+    ctx.notes.extend(notes)
+    return files
+
+
 def node_configs(ctx: BuildContext) -> Iterable[PlannedFile]:
+    out = []
     for node in ctx.topology.generated_nodes:
+        try:
+            text = render_node_toml(ctx.topology, node)
+        except JmsTlsError as exc:
+            ctx.problems.append(exc.problem)
+            return []
         # deployment.toml holds database and keystore passwords: private.
-        yield PlannedFile(deployment_toml_path(node), render_node_toml(ctx.topology, node).encode(), SECRET_MODE)
+        out.append(PlannedFile(deployment_toml_path(node), text.encode(), SECRET_MODE))
+    return out
 
 
 def answers_file(ctx: BuildContext) -> Iterable[PlannedFile]:
@@ -69,7 +96,7 @@ def secrets_file(ctx: BuildContext) -> Iterable[PlannedFile]:
         yield PlannedFile(SECRETS_FILE, ctx.store.dumps().encode(), SECRET_MODE)
 
 
-PRODUCERS: list[Producer] = [node_configs, answers_file, secrets_file]
+PRODUCERS: list[Producer] = [pki_files, node_configs, answers_file, secrets_file]
 
 
 @dataclass
@@ -79,6 +106,8 @@ class Build:
     files: list[PlannedFile] = field(default_factory=list)
     topology: Topology | None = None  # of the resolved answers
     secret_sources: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    shared: dict[str, object] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -104,6 +133,7 @@ def build_deployment(
     topology = Topology(resolution.answers)
     build.topology = topology
     ctx = BuildContext(answers, topology, resolution.store, options)
+    build.notes, build.shared = ctx.notes, ctx.shared
     for producer in PRODUCERS:
         build.files.extend(producer(ctx))
         if ctx.problems:

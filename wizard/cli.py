@@ -37,6 +37,8 @@ def _apply_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", type=Path, required=True, help="output folder")
     parser.add_argument("--dry-run", action="store_true", help="show what would be written; write nothing")
     parser.add_argument("--force", action="store_true", help="write into a non-empty folder the wizard did not create")
+    parser.add_argument("--rotate-certs", action="store_true",
+                        help="reissue every leaf certificate with new keys (the CA is kept)")
     parser.add_argument(
         "--secrets", metavar="FILE", type=Path,
         help=f"take generated secrets from FILE (default: DIR/{SECRETS_FILE}); they are kept in DIR/{SECRETS_FILE}",
@@ -54,7 +56,7 @@ def cmd_apply(args, out: TextIO) -> int:
     except (OutputDirError, SecretsFileError) as exc:
         raise CliError(str(exc), EXIT_IO) from None
 
-    options = BuildOptions(out_dir=out_dir, base_dir=base_dir)
+    options = BuildOptions(out_dir=out_dir, base_dir=base_dir, rotate_certs=args.rotate_certs)
     build = build_deployment(answers, store, options=options)
     if not build.ok:
         report_problems(build.problems, source, sys.stderr)
@@ -72,6 +74,8 @@ def cmd_apply(args, out: TextIO) -> int:
         print(f"  {shown:<10} {entry.file.path}", file=out)
     for path in plan.obsolete:
         print(f"  {'obsolete':<10} {path} (no longer generated; left in place)", file=out)
+    for note in build.notes:
+        print(f"  note: {note}", file=out)
     if args.dry_run:
         print(f"dry run: would write {plan.summary()}; nothing was written", file=out)
         return EXIT_OK

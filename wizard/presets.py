@@ -36,7 +36,7 @@ def _preset_folder():
 def list_presets() -> list[Preset]:
     folder = _preset_folder()
     out = []
-    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+    for item in sorted(folder.iterdir(), key=lambda p: p.name.rsplit(".", 1)[0]):
         if item.name.endswith(".toml"):
             text = item.read_text(encoding="utf-8")
             description = tomllib.loads(text).get("description", "")

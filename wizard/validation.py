@@ -552,6 +552,82 @@ def _keystore_files(answers: Answers, written: dict):
         )
 
 
+@_check("pki", "control_plane", "gateway", sensitive=(("pki",),))
+def _pki_sources(answers: Answers, written: dict):
+    pki = answers.pki
+    needed = {"generate": (), "provided": ("ca_cert", "ca_key"), "external": ("ca_cert",)}[pki.ca]
+    for key in needed:
+        if getattr(pki, key) is None:
+            what = "your CA certificate (PEM)" if key == "ca_cert" else "your CA private key (PEM, unencrypted)"
+            yield Problem(("pki", key), f"is required with ca = \"{pki.ca}\": the path of {what}")
+    for key in ("ca_cert", "ca_key"):
+        if getattr(pki, key) is not None and key not in needed:
+            yield Problem(("pki", key), f"is ignored with ca = \"{pki.ca}\"", getattr(pki, key), "warning")
+    for cluster_key in ("control_plane", "gateway"):
+        cluster = getattr(answers, cluster_key)
+        for index, node in enumerate(cluster.nodes):
+            for key in ("tls_cert", "tls_key"):
+                path = (cluster_key, "nodes", index, key)
+                if pki.ca == "external" and not cluster.existing and getattr(node, key) is None:
+                    yield Problem(path, f"is required with pki.ca = \"external\": the PEM file of {node.name}'s "
+                                        f"{'certificate' if key == 'tls_cert' else 'private key'}")
+                elif pki.ca != "external" and getattr(node, key) is not None:
+                    yield Problem(path, "is ignored: the wizard issues this node's certificate (pki.ca = "
+                                        f"\"{pki.ca}\"); set pki.ca = \"external\" to bring your own",
+                                  getattr(node, key), "warning")
+
+
+@_check("keystores", sensitive=(("keystores",),))
+def _keystore_aliases(answers: Answers, written: dict):
+    for key in ("primary", "tls"):
+        alias = getattr(answers.keystores, key).alias
+        if alias in facts.RESERVED_ALIASES or alias.startswith("public-"):
+            yield Problem(
+                ("keystores", key, "alias"),
+                f"is reserved for the truststore ({', '.join(sorted(facts.RESERVED_ALIASES))} and public-*); "
+                "choose another alias",
+                alias,
+            )
+
+
+_TLS13_SUITES = ("TLS_AES_", "TLS_CHACHA20_")
+
+
+@_check("jms_tls", "pki", "control_plane", sensitive=(("jms_tls",), ("pki",)))
+def _jms_tls(answers: Answers, written: dict):
+    jms = answers.jms_tls
+    for index, protocol in enumerate(jms.protocols):
+        if protocol in ("TLSv1", "TLSv1.1") and not jms.allow_weak_protocols:
+            yield Problem(
+                ("jms_tls", "protocols", index),
+                "is a broken protocol version (the seed's sample enables TLSv1); use TLSv1.2 and TLSv1.3, or set "
+                "jms_tls.allow_weak_protocols = true if an old client truly needs it",
+                protocol,
+            )
+    if not jms.enabled:
+        return
+    # TLSv1.3 suites work with any key; older ones must match the key type of the certificate.
+    rsa_key = answers.pki.tls_key.startswith("rsa")
+    tls13 = [c for c in jms.ciphers if c.startswith(_TLS13_SUITES)]
+    older = [c for c in jms.ciphers if not c.startswith(_TLS13_SUITES) and ("_RSA_" if rsa_key else "_ECDSA_") in c]
+    usable = (tls13 if "TLSv1.3" in jms.protocols else []) + (older if set(jms.protocols) - {"TLSv1.3"} else [])
+    if not usable:
+        yield Problem(
+            ("jms_tls", "ciphers"),
+            f"offers no suite for the enabled protocols ({', '.join(jms.protocols)}) with "
+            f"{answers.pki.tls_key} keys, so no JMS TLS handshake can succeed; add e.g. "
+            + ("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" if rsa_key else "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")
+            + " or TLS_AES_256_GCM_SHA384",
+        )
+    if answers.control_plane.ha and not answers.pki.localhost_sans:
+        yield Problem(
+            ("pki", "localhost_sans"),
+            "must stay true with JMS TLS on an HA control plane: each event hub reaches its own broker as "
+            "localhost over TLS, so the node certificates must cover localhost",
+            False,
+        )
+
+
 # ---------------------------------------------------------------------------- entry
 
 

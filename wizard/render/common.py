@@ -198,6 +198,31 @@ def backend_jwt_table(topology: Topology, node: NodePlan) -> Table | None:
     )
 
 
+def ssl_options(topology: Topology):
+    """Where a node's JMS TLS client finds its stores (paths relative to the API-M home)."""
+    from .jms import SslOptions
+
+    stores = topology.answers.keystores
+    return SslOptions(
+        cert_alias=facts.CA_ALIAS,
+        trust_store=f"{facts.SECURITY_DIR}/{stores.truststore.file_name}",
+        trust_store_password=plain(stores.truststore.password),
+        key_store=f"{facts.SECURITY_DIR}/{stores.tls.file_name}",
+        key_store_password=plain(stores.tls.password),
+    )
+
+
+def event_hub_jms_tls(topology: Topology, event_hub: Table) -> None:
+    """The seed's event-hub JMS TLS keys: credentials plus the &amp;-joined SSL options."""
+    from .jms import event_hub_ssl
+
+    ssl = event_hub_ssl(ssl_options(topology))
+    dotted(event_hub, ["jms", "username"], SUPER_ADMIN_USERNAME_REF)
+    dotted(event_hub, ["jms", "password"], SUPER_ADMIN_PASSWORD_REF)
+    dotted(event_hub, ["jms", "ssl"], ssl)
+    event_hub["ssl"] = ssl
+
+
 def base_document(topology: Topology, node: NodePlan, databases: dict[str, Database], **server_extra: str) -> TOMLDocument:
     """The tables every node shares, in the seed's order: server to transport."""
     doc = tomlkit.document()

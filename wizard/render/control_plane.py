@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from tomlkit import TOMLDocument
+from tomlkit.items import Table
+
+from .. import facts
 
 from ..topology import NodePlan, Topology
 from .common import (
@@ -13,7 +16,9 @@ from .common import (
     aot,
     backend_jwt_table,
     base_document,
+    event_hub_jms_tls,
     literal_key,
+    ssl_options,
     super_table,
     table,
     urls,
@@ -25,6 +30,34 @@ TOKEN_REVOCATION_LISTENER = {
     "name": "org.wso2.is.notification.ApimOauthEventInterceptor",
     "order": 1,
 }
+
+
+def broker_tables(topology: Topology) -> Table:
+    """[broker.transport.amqp.ssl_connection]: the broker's TLS listener (8672 + offset)."""
+    jms = topology.answers.jms_tls
+    if not jms.enabled:
+        ssl = table(
+            "WSO2's default opens the broker's TLS listener with TLSv1 only; no node of this deployment",
+            "uses it (JMS TLS is off), so it is closed.",
+            enabled=False,
+        )
+    else:
+        stores = ssl_options(topology)
+        ssl = table(
+            "JMS over TLS: gateways and peer event hubs reach this broker on this port (+ offset).",
+            enabled=True,
+            port=facts.BASE_PORTS["amqp_tls"],
+            ssl_enabled_protocols=",".join(jms.protocols),
+            ciphers=",".join(jms.ciphers),
+        )
+        # Plain passwords on purpose: the broker's SSL context fails with $secret{} (api-manager#3055).
+        ssl["keystore"] = table(location=stores.key_store, password=stores.key_store_password, cert_type="SunX509")
+        ssl["truststore"] = table(location=stores.trust_store, password=stores.trust_store_password, cert_type="SunX509")
+    broker, transport, amqp = super_table(), super_table(), super_table()
+    amqp["ssl_connection"] = ssl
+    transport["amqp"] = amqp
+    broker["transport"] = transport
+    return broker
 
 
 def render_control_plane_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
@@ -67,9 +100,11 @@ def render_control_plane_toml(topology: Topology, node: NodePlan) -> TOMLDocumen
             username=SUPER_ADMIN_USERNAME_REF,
             password=SUPER_ADMIN_PASSWORD_REF,
             service_url=service_url,
-            event_listening_endpoints=[f"tcp://localhost:{node.port('amqp')}"],
+            event_listening_endpoints=[topology.own_event_listener(node).url],
             event_duplicate_url=urls(topology.event_duplicate_urls(node)),
         )
+        if topology.jms_tls:
+            event_hub_jms_tls(topology, event_hub)
         publish = super_table()
         publish["url_group"] = aot(
             table(urls=[tcp.url], auth_urls=[ssl.url])
@@ -86,6 +121,8 @@ def render_control_plane_toml(topology: Topology, node: NodePlan) -> TOMLDocumen
     if features.cache_invalidation:
         apim["cache_invalidation"] = table(enabled=True, domain=features.cache_invalidation_domain)
     doc["apim"] = apim
+
+    doc["broker"] = broker_tables(topology)
 
     if features.token_revocation:
         listener = table(

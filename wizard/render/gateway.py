@@ -11,11 +11,14 @@ from .common import (
     aot,
     backend_jwt_table,
     base_document,
+    event_hub_jms_tls,
     plain,
+    ssl_options,
     super_table,
     table,
     urls,
 )
+from .jms import topic_connection_factory
 
 
 def render_gateway_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
@@ -58,9 +61,18 @@ def render_gateway_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
         table(traffic_manager_urls=[tcp.url], traffic_manager_auth_urls=[ssl.url])
         for tcp, ssl in (topology.data_bridge(cp, "throttle events") for cp in topology.control_planes)
     )
+    if topology.jms_tls:
+        admin = answers.super_admin
+        brokers = [(e.host, e.port) for e in topology.throttle_decision_endpoints()]
+        throttling["jms"] = table(
+            "JMS over TLS to the control-plane brokers (built by apim-wizard; do not edit the quoting).",
+            topic_connection_factory=topic_connection_factory(
+                admin.username, plain(admin.password), brokers, ssl_options(topology)
+            ),
+        )
     apim["throttling"] = throttling
 
-    apim["event_hub"] = table(
+    event_hub = table(
         "The seed guide (4.1/4.2 era) omits [apim.event_hub] on gateways and relies on the",
         "throttling connection; later WSO2 guides (Traffic Manager separated, 4.5+) add it",
         "(docs-apim#9235), so it is written here: the gateway subscribes to every control plane.",
@@ -70,6 +82,9 @@ def render_gateway_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
         service_url=service_url,
         event_listening_endpoints=urls(topology.event_listening_endpoints()),
     )
+    if topology.jms_tls:
+        event_hub_jms_tls(topology, event_hub)
+    apim["event_hub"] = event_hub
 
     jwt = backend_jwt_table(topology, node)
     if jwt is not None:
