@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from wizard.build import Build, build_deployment  # noqa: E402
+from wizard.build import Build, BuildOptions, build_deployment  # noqa: E402
 from wizard.presets import load_preset  # noqa: E402
 from wizard.secrets_store import SecretStore  # noqa: E402
 from wizard.validation import validate_answers  # noqa: E402
@@ -28,10 +28,12 @@ def preset_raw(name: str) -> dict:
     return copy.deepcopy(load_preset(name).raw())
 
 
-def build_raw(raw: dict, store: SecretStore | None = None, environ=None) -> Build:
+def build_raw(raw: dict, store: SecretStore | None = None, environ=None, pki: bool = False, out_dir=None) -> Build:
+    """Build the deployment of ``raw``; without keys and certificates unless ``pki``."""
     answers, problems = validate_answers(raw)
     assert answers is not None, "\n".join(map(str, problems))
-    build = build_deployment(answers, store, environ=environ or {}, generate=counter_generator())
+    options = BuildOptions(with_pki=pki, out_dir=out_dir)
+    build = build_deployment(answers, store, environ=environ or {}, generate=counter_generator(), options=options)
     assert build.ok, "\n".join(map(str, build.problems))
     return build
 
@@ -52,3 +54,32 @@ def problems_of(raw: dict) -> list:
 @pytest.fixture
 def ha_raw() -> dict:
     return preset_raw("ha")
+
+
+def require_tool(name: str) -> str:
+    """Path of a system tool the test needs.  Locally a missing tool skips the test; under
+    CI (APIM_WIZARD_CI=1, set by .ci/run, which installs the tools) it is a failure."""
+    import os
+    import shutil
+
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("APIM_WIZARD_CI") == "1":
+            pytest.fail(f"{name} is not installed, but CI must run this test (see .ci/run)")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def apply_to(raw: dict, out_dir, **build_options):
+    """Build with keys and write the output the way `apim-wizard apply` does."""
+    from wizard.plan import apply_plan, make_plan
+
+    answers, problems = validate_answers(raw)
+    assert answers is not None, "\n".join(map(str, problems))
+    store = SecretStore.load(out_dir / "secrets.toml")
+    options = BuildOptions(out_dir=out_dir, **build_options)
+    build = build_deployment(answers, store, environ={}, options=options)
+    assert build.ok, "\n".join(map(str, build.problems))
+    plan = make_plan(out_dir, build.files)
+    apply_plan(plan)
+    return build, plan
