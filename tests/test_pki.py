@@ -374,8 +374,17 @@ def test_localhost_sans_can_be_turned_off(tmp_path):
 def test_keys_are_generated_in_parallel_processes_and_threads(monkeypatch):
     from wizard.pki.keys import generate_keys, spec_of
     specs = {"a": "rsa-2048", "b": "rsa-2048", "c": "ec-p256"}
-    keys = generate_keys(specs)
+    seen = []
+    keys = generate_keys(specs, progress=lambda done, total: seen.append((done, total)))
     assert {n: spec_of(k) for n, k in keys.items()} == specs
+    assert seen[-1] == (3, 3) and [d for d, _ in seen] == sorted(d for d, _ in seen)
     monkeypatch.setenv("APIM_WIZARD_KEYGEN", "threads")
     keys = generate_keys(specs)
     assert {n: spec_of(k) for n, k in keys.items()} == specs
+
+
+def test_build_reports_key_progress(tmp_path):
+    seen = []
+    apply_to(preset_raw("single"), tmp_path / "out", progress=lambda done, total: seen.append((done, total)))
+    # The primary and two node keys (the EC CA key takes microseconds and is made apart).
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]

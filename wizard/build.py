@@ -39,6 +39,7 @@ class BuildOptions:
     base_dir: Path | None = None  # where relative paths in the answers are read from
     rotate_certs: bool = False  # reissue every leaf certificate
     with_pki: bool = True  # False: configuration only (previews, fast tests)
+    progress: Callable[[int, int], None] | None = None  # (keys made, keys needed), for progress bars
 
 
 @dataclass
@@ -63,7 +64,8 @@ def pki_files(ctx: BuildContext) -> Iterable[PlannedFile]:
 
     try:
         material, files, notes = build_pki(
-            ctx.topology, ctx.options.out_dir, ctx.options.base_dir, ctx.options.rotate_certs
+            ctx.topology, ctx.options.out_dir, ctx.options.base_dir, ctx.options.rotate_certs,
+            progress=ctx.options.progress,
         )
     except PkiError as exc:
         ctx.problems.append(exc.problem)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from typing import Literal, Union
 
 from cryptography.hazmat.primitives import serialization
@@ -39,23 +39,39 @@ def _can_fork() -> bool:
     )
 
 
-def generate_keys(specs: Mapping[str, KeySpec]) -> dict[str, PrivateKey]:
-    """One new key per entry, on every core (figures: bench/apply_bench.py)."""
-    rsa_specs = {name: spec for name, spec in specs.items() if spec != "ec-p256"}
+Progress = Callable[[int, int], None]  # (keys done, keys in all)
+
+
+def generate_keys(specs: Mapping[str, KeySpec], progress: Progress | None = None) -> dict[str, PrivateKey]:
+    """One new key per entry, on every core (figures: bench/apply_bench.py).
+
+    ``progress`` is called after each key (from the calling thread)."""
+    total = len(specs)
+    report = progress or (lambda done, total: None)
     out = {name: generate_key(spec) for name, spec in specs.items() if spec == "ec-p256"}  # microseconds
+    report(len(out), total)
+    rsa_specs = {name: spec for name, spec in specs.items() if spec != "ec-p256"}
     workers = min(len(rsa_specs), os.cpu_count() or 1)
     if workers <= 1:
-        out.update({name: generate_key(spec) for name, spec in rsa_specs.items()})
-    elif _can_fork():
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            ders = dict(zip(rsa_specs, pool.map(_generate_der, rsa_specs.values())))
-        for name, der in ders.items():
-            # Generated a moment ago by our own worker: no need to re-validate.
-            out[name] = serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
+        for name, spec in rsa_specs.items():
+            out[name] = generate_key(spec)
+            report(len(out), total)
     else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            out.update(dict(zip(rsa_specs, pool.map(generate_key, rsa_specs.values()))))
+        if _can_fork():
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            task = _generate_der
+        else:
+            pool = ThreadPoolExecutor(max_workers=workers)
+            task = generate_key
+        with pool:
+            futures = {pool.submit(task, spec): name for name, spec in rsa_specs.items()}
+            for future in as_completed(futures):
+                key = future.result()
+                if isinstance(key, bytes):
+                    # Made a moment ago by our own worker process: no need to re-validate it.
+                    key = serialization.load_der_private_key(key, None, unsafe_skip_rsa_key_validation=True)
+                out[futures[future]] = key
+                report(len(out), total)
     return {name: out[name] for name in specs}
 
 

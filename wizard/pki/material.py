@@ -26,7 +26,7 @@ from ..plan import PUBLIC_MODE, SECRET_MODE, PlannedFile
 from ..problems import Problem
 from ..topology import NodePlan, Topology
 from . import certs, stores
-from .keys import KeySpec, PrivateKey, generate_keys, same_public_key
+from .keys import KeySpec, PrivateKey, Progress, generate_keys, same_public_key
 from .state import PkiState
 
 CA_DIR = "ca"
@@ -275,8 +275,11 @@ def _requests(topology: Topology):
 
 
 def build_pki(topology: Topology, out_dir: Path | None = None, base_dir: Path | None = None,
-              rotate: bool = False, now: datetime.datetime | None = None) -> tuple[PkiMaterial, list[PlannedFile], list[str]]:
-    """Everything PKI for ``topology``.  Raises PkiError naming the answer field at fault."""
+              rotate: bool = False, now: datetime.datetime | None = None,
+              progress: Progress | None = None) -> tuple[PkiMaterial, list[PlannedFile], list[str]]:
+    """Everything PKI for ``topology``.  Raises PkiError naming the answer field at fault.
+
+    ``progress(done, total)`` follows the key generation (the slow part)."""
     p = _Pki(topology, out_dir, base_dir, rotate, now or datetime.datetime.now(datetime.timezone.utc))
     external = p.pki.ca == "external"
     ca_cert, ca_key = p.ca()
@@ -305,7 +308,7 @@ def build_pki(topology: Topology, out_dir: Path | None = None, base_dir: Path | 
             need_keys[name] = request.key_spec
 
     # 2. Every missing key at once: the slow part, in parallel.
-    keys = generate_keys(need_keys)
+    keys = generate_keys(need_keys, progress)
 
     def issue(name: str) -> tuple[Issued, bool]:
         request, stored, issuer = wanted[name]
