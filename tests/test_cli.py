@@ -155,7 +155,9 @@ def test_apply_fails_cleanly_on_unset_env_reference(tmp_path, capsys):
     [
         (["apply", "--preset", "nope", "--out", "x"], 2),
         (["apply", "--preset", "ha"], 2),  # --out missing
-        (["apply", "--preset", "ha", "--answers", "a.toml", "--out", "x"], 2),
+        (["validate", "--preset", "ha", "--set", "control_plane.lbhost=x"], 2),  # no such field
+        (["validate", "--preset", "ha", "--set", "version"], 2),  # not PATH=VALUE
+        (["apply", "--preset", "ha", "--answers", "/nonexistent/a.toml", "--out", "x"], 3),  # layered
         (["validate"], 2),
         (["frobnicate"], 2),
         (["validate", "--answers", "/nonexistent/answers.toml"], 3),

@@ -1,4 +1,4 @@
-"""Command line: ``apim-wizard apply | validate | presets``.
+"""Command line: ``apim-wizard apply | validate | presets | prompt | explain | schema``.
 
 Exit codes: 0 ok, 1 invalid answers, 2 usage error, 3 I/O error.  Each command is a
 :class:`~wizard.cli_common.Command`; ``COMMANDS`` lists them.
@@ -14,6 +14,7 @@ from typing import TextIO
 
 from . import __version__
 from .build import BuildOptions, build_deployment
+from .cli_answers import COMMANDS as ANSWER_COMMANDS
 from .cli_common import (
     EXIT_INVALID,
     EXIT_IO,
@@ -111,6 +112,7 @@ COMMANDS: list[Command] = [
     Command("apply", "write the deployment's files (headless)", _apply_arguments, cmd_apply),
     Command("validate", "list every problem in the answers", add_source_arguments, cmd_validate),
     Command("presets", "list the shipped presets", lambda parser: None, cmd_presets),
+    *ANSWER_COMMANDS,
 ]
 
 
