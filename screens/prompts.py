@@ -26,7 +26,7 @@ from typing import Any, TextIO
 import questionary
 from prompt_toolkit.application.current import get_app_session
 
-from wizard.answers_io import AnswersFileError, load_answers_file
+from wizard.answers_io import ANSWERS_FILE, AnswersFileError, load_answers_file
 from wizard.build import BuildOptions, build_deployment
 from wizard.cli_common import EXIT_INVALID, EXIT_IO, EXIT_OK, EXIT_USAGE, CliError, describe, load_layers
 from wizard.explain import explain, format_rows
@@ -105,6 +105,7 @@ class Decisions:
     save_to: Path | None = None
     out_dir: Path | None = None
     plan: Plan | None = None
+    write_refused: bool = False  # writing was asked for but the build refused (e.g. an unset variable)
     answers: Answers | None = None  # secrets as references only
     stored: dict[str, str] = field(default_factory=dict)  # typed secret values to keep
 
@@ -132,12 +133,13 @@ class PromptFlow:
     # ------------------------------------------------------------------ output
 
     def say(self, text: str = "", indent: str = "") -> None:
-        if not text:
-            print(file=self.out)
-            return
-        for line in text.splitlines():
-            wrapped = textwrap.wrap(line, width=100, initial_indent=indent, subsequent_indent=indent) or [""]
-            print("\n".join(wrapped), file=self.out)
+        print(f"{indent}{text}" if text else "", file=self.out)
+
+    def explain_text(self, text: str, indent: str) -> None:
+        """Help paragraphs, wrapped for an 80-100 column terminal (messages are not: they
+        hold paths and values that must stay whole)."""
+        print(textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent,
+                            break_long_words=False, break_on_hyphens=False), file=self.out)
 
     def report(self, problems: list[Problem]) -> None:
         for problem in errors(problems):
@@ -158,12 +160,12 @@ class PromptFlow:
         decisions = self.decide(answers)
         if decisions.save_to is None and decisions.plan is None:
             self.say("Nothing was written.")
-            return EXIT_OK
-        with _sigint_deferred() as interrupted:
-            self.perform(decisions)
-        if interrupted:
-            self.say("Ctrl-C came while writing; every file above was written completely.")
-        return EXIT_OK
+        else:
+            with _sigint_deferred() as interrupted:
+                self.perform(decisions)
+            if interrupted:
+                self.say("Ctrl-C came while writing; every file above was written completely.")
+        return EXIT_INVALID if decisions.write_refused else EXIT_OK
 
     def _choose_start(self) -> None:
         start = questionary.select(
@@ -198,7 +200,7 @@ class PromptFlow:
             return
         self.say()
         self.say(f"== Step {number}/{len(ASKED_STEPS)}: {current.title} ==")
-        self.say(current.help, "   ")
+        self.explain_text(current.help, "   ")
         problems = errors(step_problems(current.key, self.raw))
         if problems:
             self.say("To fix in this step:", "   ")
@@ -244,7 +246,7 @@ class PromptFlow:
             self.ask_table(question)
             return
         self.say()
-        self.say(f"{question.key}: {question.help}", "  ")
+        self.explain_text(f"{question.key}: {question.help}", "  ")
         ask = {SECRET: self.ask_secret, BOOL: self.ask_bool, CHOICE: self.ask_choice,
                MULTI_CHOICE: self.ask_multi_choice}.get(question.kind, self.ask_text)
         self.set(question, ask(question))
@@ -313,7 +315,7 @@ class PromptFlow:
                                                   for c in question.row_questions(self.raw, i)):
             return
         self.say()
-        self.say(f"{question.key}: {question.help}", "  ")
+        self.explain_text(f"{question.key}: {question.help}", "  ")
         count = len(rows)
         if question.rows_editable:
             count = self.ask_row_count(question, count)
@@ -454,7 +456,7 @@ class PromptFlow:
         if questionary.confirm("Save the answers to a file?", default=True).unsafe_ask():
             decisions.save_to = self.ask_save_path()
         if questionary.confirm("Write the deployment now?", default=True).unsafe_ask():
-            decisions.out_dir, decisions.plan = self.ask_plan(referenced, stored)
+            decisions.out_dir, decisions.plan = self.ask_plan(referenced, stored, decisions)
         return decisions
 
     def ask_save_path(self) -> Path:
@@ -473,7 +475,7 @@ class PromptFlow:
                 continue
             return path
 
-    def ask_plan(self, answers: Answers, stored: dict[str, str]) -> tuple[Path | None, Plan | None]:
+    def ask_plan(self, answers: Answers, stored: dict[str, str], decisions: Decisions) -> tuple[Path | None, Plan | None]:
         default = str(self.args.out or "apim-deployment")
         while True:
             out_dir = Path(questionary.path("Output folder", default=default, only_directories=True).unsafe_ask().strip()).expanduser()
@@ -491,6 +493,7 @@ class PromptFlow:
                     self.say("The deployment cannot be written yet:")
                     self.report(build.problems)
                     self.say("The answers can still be saved; write later with apim-wizard apply.")
+                    decisions.write_refused = True
                     return None, None
                 plan = make_plan(out_dir, build.files)
             except (OutputDirError, SecretsFileError) as exc:
@@ -512,7 +515,11 @@ class PromptFlow:
             apply_plan(decisions.plan)
             self.say(f"Wrote the deployment to {decisions.out_dir}: {decisions.plan.summary()}.")
             self.say(f"Passwords are in {decisions.out_dir / SECRETS_FILE} (mode 0600); keep it safe.")
-        if decisions.save_to is not None:
+        if decisions.save_to is not None and decisions.plan is not None and (
+                decisions.save_to.resolve() == (decisions.out_dir / ANSWERS_FILE).resolve()):
+            self.say(f"The answers are in the deployment: {decisions.save_to} (no secret values in it).")
+            self.say(f"Replay: apim-wizard apply --answers {decisions.save_to} --out {decisions.out_dir}")
+        elif decisions.save_to is not None:
             written = save_answers(decisions.answers, decisions.save_to, decisions.stored)
             self.say(f"Saved the answers to {decisions.save_to} (no secret values in it).")
             secrets = secrets_path_for(decisions.save_to)

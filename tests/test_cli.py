@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import snapshot
 from wizard.cli import main
 
 
@@ -19,14 +20,6 @@ def run(*argv: str) -> tuple[int, str]:
     out = io.StringIO()
     code = main(list(argv), out=out)
     return code, out.getvalue()
-
-
-def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mode & 0o777)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_apply_preset_writes_every_node(tmp_path):

@@ -19,6 +19,7 @@ from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from conftest import snapshot
 from wizard.cli import main
 
 ENTER, DOWN, CLEAR = "\r", "\x1b[B", "\x15"  # Ctrl-U empties a text prompt's default
@@ -38,14 +39,6 @@ def drive(argv: list[str], keys: list[str]) -> tuple[int, str]:
         pipe.close()
         code = main(argv, out=out)
     return code, out.getvalue()
-
-
-def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mode & 0o777)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def ha_from_scratch(saved: Path, out: Path) -> list[str]:
@@ -237,3 +230,34 @@ def test_no_terminal_points_at_apply(capsys):
     assert "prompt needs a terminal on stdin" in result.stderr
     assert "apim-wizard apply --answers FILE --out DIR" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_write_is_refused_when_a_referenced_variable_is_unset(tmp_path, monkeypatch):
+    monkeypatch.delenv("APIM_TEST_UNSET_VARIABLE", raising=False)
+    out = tmp_path / "out"
+    keys = [
+        "n", "n", "n", "n", "n",  # Start .. Messaging unchanged
+        "y",  # change Databases
+        ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, "n",  # apim_db unchanged (password: generate); no advanced
+        ENTER, ENTER, ENTER, ENTER, ENTER, DOWN + ENTER, type_("APIM_TEST_UNSET_VARIABLE"),
+        "n", "n",  # Keystores, Options unchanged
+        "n",  # no save
+        ENTER, type_(str(out)),  # write: refused
+    ]
+    code, transcript = drive(["prompt", "--preset", "ha"], keys)
+    assert code == 1, transcript
+    assert "note: APIM_TEST_UNSET_VARIABLE is not set in this shell" in transcript
+    assert ("databases.shared_db.password: environment variable APIM_TEST_UNSET_VARIABLE is not set"
+            in transcript)
+    assert "Nothing was written." in transcript and not out.exists()
+
+
+def test_answers_saved_into_the_deployment_folder_replay_with_no_changes(tmp_path):
+    out = tmp_path / "out"
+    keys = ["n"] * 7 + [ENTER, type_(str(out / "answers.toml")), ENTER, type_(str(out)), ENTER]
+    code, transcript = drive(["prompt", "--preset", "single"], keys)
+    assert code == 0, transcript
+    assert f"The answers are in the deployment: {out / 'answers.toml'}" in transcript
+    replay = io.StringIO()
+    assert main(["apply", "--answers", str(out / "answers.toml"), "--out", str(out)], out=replay) == 0
+    assert "no changes" in replay.getvalue()

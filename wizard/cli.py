@@ -40,7 +40,8 @@ def _apply_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="write into a non-empty folder the wizard did not create")
     parser.add_argument(
         "--secrets", metavar="FILE", type=Path,
-        help=f"take generated secrets from FILE (default: DIR/{SECRETS_FILE}); they are kept in DIR/{SECRETS_FILE}",
+        help=f"take generated and typed ({{ stored = true }}) secrets from FILE (default: DIR/{SECRETS_FILE}); "
+        f"they are kept in DIR/{SECRETS_FILE}",
     )
 
 
