@@ -14,7 +14,6 @@ from typing import TextIO
 
 from . import __version__
 from .build import BuildOptions, build_deployment
-from .cli_answers import COMMANDS as ANSWER_COMMANDS
 from .cli_common import (
     EXIT_INVALID,
     EXIT_IO,
@@ -31,6 +30,7 @@ from .plan import OutputDirError, Status, apply_plan, check_output_dir, make_pla
 from .presets import list_presets
 from .problems import Problem
 from .secrets_store import SECRETS_FILE, SecretsFileError, SecretStore, resolve_secrets
+from .cli_answers import COMMANDS as ANSWER_COMMANDS
 
 
 def _apply_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +40,7 @@ def _apply_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="write into a non-empty folder the wizard did not create")
     parser.add_argument(
         "--secrets", metavar="FILE", type=Path,
-        help=f"take generated and typed ({{ stored = true }}) secrets from FILE (default: DIR/{SECRETS_FILE}); "
-        f"they are kept in DIR/{SECRETS_FILE}",
+        help=f"take generated secrets from FILE (default: DIR/{SECRETS_FILE}); they are kept in DIR/{SECRETS_FILE}",
     )
 
 

@@ -8,10 +8,11 @@ A secret field of the answer model accepts
     password = { generate = true }                    # made once, kept in DIR/secrets.toml
     password = { stored = true }                      # typed at a prompt, kept in secrets.toml
 
-Saved answer files keep the reference, never the resolved value: a front end that takes a
-typed value keeps it in the 0600 secrets file and writes ``{ stored = true }`` instead.
-Each secret field names a :class:`SecretPolicy` that says which characters API-M tolerates
-where the value ends up.
+A front end that takes a typed value keeps it in the 0600 secrets file and writes
+``{ stored = true }`` in the answers instead.
+
+Saved answer files keep the reference, never the resolved value.  Each secret field names
+a :class:`SecretPolicy` that says which characters API-M tolerates where the value ends up.
 """
 
 from __future__ import annotations
@@ -207,19 +208,15 @@ def policy_of(metadata: list[Any]) -> SecretPolicy | None:
     return None
 
 
-def field_policy(info: Any) -> SecretPolicy | None:
-    """The policy of a model field, also when it sits inside ``Optional[...]`` (e.g. ``Token | None``)."""
-    return policy_of(info.metadata) or annotation_policy(info.annotation)
-
-
-def annotation_policy(annotation: Any) -> SecretPolicy | None:
+def _annotation_policy(annotation: Any) -> SecretPolicy | None:
+    """The policy inside an annotation such as ``Token | None`` (Optional[Annotated[...]])."""
     if typing.get_origin(annotation) is typing.Annotated:
         args = typing.get_args(annotation)
-        return policy_of(list(args[1:])) or annotation_policy(args[0])
+        return policy_of(list(args[1:])) or _annotation_policy(args[0])
     for arg in typing.get_args(annotation):
-        found = annotation_policy(arg)
-        if found is not None:
-            return found
+        policy = _annotation_policy(arg)
+        if policy is not None:
+            return policy
     return None
 
 
@@ -229,7 +226,7 @@ def iter_secret_fields(model: BaseModel, path: tuple = ()):
         value = getattr(model, name, None)
         if value is None:
             continue
-        policy = field_policy(info)
+        policy = policy_of(info.metadata) or _annotation_policy(info.annotation)
         if policy is not None:
             yield (*path, name), value, policy
         elif isinstance(value, BaseModel):
@@ -238,3 +235,9 @@ def iter_secret_fields(model: BaseModel, path: tuple = ()):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from iter_secret_fields(item, (*path, name, index))
+
+
+def field_policy(info: Any) -> SecretPolicy | None:
+    """The policy of a model field (its FieldInfo), also inside ``Optional[...]``; None when
+    the field is not a secret."""
+    return policy_of(info.metadata) or _annotation_policy(info.annotation)

@@ -20,7 +20,7 @@ from . import facts
 from .model import Answers, Cluster
 from .model_paths import unwrap as _unwrap
 from .problems import Path, Problem, errors
-from .secret_values import annotation_policy
+from .secret_values import policy_of
 
 # ------------------------------------------------------------------ pydantic errors
 
@@ -81,7 +81,10 @@ def _suggest(value: Any, choices: Iterable[str], aliases: dict[str, str] | None 
 
 def _is_secret(annotation: Any) -> bool:
     """True when a SecretPolicy sits anywhere in the (nested) annotation."""
-    return annotation_policy(annotation) is not None
+    if typing.get_origin(annotation) is typing.Annotated:
+        args = typing.get_args(annotation)
+        return policy_of(list(args[1:])) is not None or _is_secret(args[0])
+    return any(_is_secret(arg) for arg in typing.get_args(annotation))
 
 
 _TYPE_WORDS = {
