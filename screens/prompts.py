@@ -201,11 +201,13 @@ class PromptFlow:
         self.say()
         self.say(f"== Step {number}/{len(ASKED_STEPS)}: {current.title} ==")
         self.explain_text(current.help, "   ")
+        # A step whose answers all pass (from a preset, a file or the defaults) is shown and
+        # kept unless the operator wants to change it; a step with problems is asked in full.
         problems = errors(step_problems(current.key, self.raw))
         if problems:
             self.say("To fix in this step:", "   ")
             self.report(problems)
-        elif self.prefilled:
+        else:
             for question in applicable:
                 if not question.advanced:
                     self.say(f"{question.label} [{question.key}]: {self.shown(question)}", "   ")

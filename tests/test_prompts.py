@@ -54,28 +54,23 @@ def ha_from_scratch(saved: Path, out: Path) -> list[str]:
         ])
     return [
         ENTER,  # start: a new deployment
-        # Start
-        type_("demo"), "n",  # name; no advanced settings (description)
-        # Topology
+        # Start: valid with the defaults, changed anyway
+        "y", type_("demo"), "n",  # name; no advanced settings (description)
+        # Topology: no nodes yet, so asked in full
         ENTER,  # version 4.4
         *node_rows[0], *node_rows[1],
-        # Load balancers
+        # Load balancers: required in HA
         type_("cp.example.com"), "n", type_("gw.example.com"),
-        # Environments
-        ENTER, ENTER, ENTER, "n",  # one environment, "Default", hybrid; no advanced
-        ENTER,  # gateway labels: Default
-        # Messaging
-        ENTER,  # no JMS TLS
+        # Environments, Messaging: the defaults (Default, hybrid; no JMS TLS) kept
+        "n", "n",
         # Databases: apim_db (password typed), shared_db (password from an env variable)
         ENTER, type_("db.example.com"), ENTER, ENTER, ENTER,
         DOWN * 3 + ENTER, TYPED_DB_PASSWORD + ENTER, TYPED_DB_PASSWORD + ENTER,
         "n",  # no advanced (params, driver, validation query)
         ENTER, type_("db.example.com"), ENTER, ENTER, ENTER,
         DOWN + ENTER, type_("APIM_TEST_SHARED_DB_PASSWORD"),
-        # Keystores & certificates
-        ENTER, ENTER, "n", ENTER, ENTER, ENTER,  # new CA, rsa-2048; no advanced; generate 3 passwords
-        # Options
-        ENTER, ENTER, ENTER, ENTER, ENTER, "n", ENTER, ENTER,
+        # Keystores & certificates, Options: the defaults kept (new CA, generated passwords)
+        "n", "n",
         # Save, write
         ENTER, type_(str(saved)),
         ENTER, type_(str(out)), ENTER,
@@ -188,11 +183,12 @@ def test_a_refused_value_from_the_preset_is_asked_in_its_step(tmp_path):
     assert "Nothing was written." in transcript
 
 
-@pytest.mark.parametrize("where", [1, 20, 60, "end"])
+@pytest.mark.parametrize("where", [1, 20, 37, 50, "end"],
+                         ids=["first question", "topology", "typing a password", "after choosing the file", "last confirmation"])
 def test_ctrl_c_anywhere_writes_nothing(tmp_path, env_password, where):
     saved, out = tmp_path / "demo.toml", tmp_path / "out"
     keys = ha_from_scratch(saved, out)
-    cut = len(keys) - 1 if where == "end" else where  # "end": at the last confirmation
+    cut = len(keys) - 1 if where == "end" else where
     code, transcript = drive(["prompt"], keys[:cut] + [CTRL_C])
     assert code == 130
     assert "cancelled: nothing was written" in transcript
