@@ -86,7 +86,9 @@ def test_environment_variables_map_to_paths():
         "APIM_WIZARD_DATABASES__SHARED_DB__PASSWORD": '{ env = "SHARED_PW" }',
         "APIM_WIZARD_GATEWAY__LABELS": "Default, Internal",
         "APIM_WIZARD_FEATURES__TOKEN_REVOCATION": "no",
-        "APIM_WIZARD_CI": "1",  # the tool's own setting, not an answer
+        "APIM_WIZARD_CI": "1",  # the tool's own settings, not answers
+        "APIM_WIZARD_KEYGEN": "threads",
+        "APIM_WIZARD_TEST_CRASH_AFTER": "3",
         "UNRELATED": "x",
     }
     raw = layered_from(["--preset", "ha"], environ).raw

@@ -26,7 +26,7 @@ row numbers as parts (field names contain single underscores)::
 
 Below a free-form table the rest of the name is the key, case kept.  A variable that
 names no answer field is an error (a typo must not be ignored), except the tool's own
-settings in :data:`ENV_SETTINGS`.  Values are typed by the model (see
+settings (:data:`ENV_SETTINGS`, ``APIM_WIZARD_TEST_*``).  Values are typed by the model (see
 :func:`wizard.model_paths.parse_text`); an empty value removes the answer (back to the
 default), and at a row path removes that row.
 """
@@ -60,8 +60,11 @@ from .problems import Problem, format_path
 
 LAYERS = ("default", "preset", "file", "env", "set", "typed")
 ENV_PREFIX = "APIM_WIZARD_"
-# Variables with the prefix that configure the tool itself, not an answer.
-ENV_SETTINGS = frozenset({"APIM_WIZARD_CI"})
+# Variables with the prefix that configure the tool itself, not an answer: CI (tests fail
+# instead of skipping), KEYGEN (key generation in threads), and any APIM_WIZARD_TEST_* hook.
+# A new tool setting is added here, or it would be refused as an unknown answer.
+ENV_SETTINGS = frozenset({"APIM_WIZARD_CI", "APIM_WIZARD_KEYGEN"})
+ENV_TEST_HOOKS = "APIM_WIZARD_TEST_"
 
 
 class LayerError(Exception):
@@ -127,7 +130,7 @@ class LayeredAnswers:
         """Apply every APIM_WIZARD_* variable; returns how many there were."""
         assignments = []
         for name, text in environ.items():
-            if not name.startswith(ENV_PREFIX) or name in ENV_SETTINGS:
+            if not name.startswith(ENV_PREFIX) or name in ENV_SETTINGS or name.startswith(ENV_TEST_HOOKS):
                 continue
             path = env_path(name)
             assignments.append((_sort_key(path), name, path, text))

@@ -28,7 +28,6 @@ from .model_paths import (
     ROW,
     SECTION,
     TABLE,
-    UNSET,
     FieldSpec,
     effective_value,
     field_specs,
@@ -591,8 +590,3 @@ def step_problems(step_key: str, raw: dict) -> list[Problem]:
             out.append(problem)
     return out
 
-
-__all__ = [
-    "CATCH_ALL_STEP", "KEEP", "MISSING", "OVERRIDES", "STEPS", "UNSET", "Ask", "Question", "Step", "View",
-    "all_questions", "question_for", "questions", "step", "step_problems",
-]
