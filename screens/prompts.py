@@ -473,7 +473,8 @@ class PromptFlow:
             except SecretsFileError as exc:
                 self.say(f"error: {exc}", "  ")
                 continue
-            if path.exists() and not questionary.confirm(f"{path} exists. Replace it?", default=False).unsafe_ask():
+            if path.exists() and not questionary.confirm(
+                    f"{path} exists. Replace it (comments in it are not kept)?", default=False).unsafe_ask():
                 continue
             return path
 
