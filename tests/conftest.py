@@ -47,6 +47,15 @@ def node_configs(build: Build) -> dict[str, dict]:
     return out
 
 
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """{relative path: (content, mode)} of every file below ``folder``."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mode & 0o777)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
 def problems_of(raw: dict) -> list:
     return validate_answers(raw)[1]
 

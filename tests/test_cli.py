@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import snapshot
 from wizard.cli import main
 
 
@@ -19,14 +20,6 @@ def run(*argv: str) -> tuple[int, str]:
     out = io.StringIO()
     code = main(list(argv), out=out)
     return code, out.getvalue()
-
-
-def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mode & 0o777)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_apply_preset_writes_every_node(tmp_path):
@@ -164,7 +157,9 @@ def test_apply_fails_cleanly_on_unset_env_reference(tmp_path, capsys):
     [
         (["apply", "--preset", "nope", "--out", "x"], 2),
         (["apply", "--preset", "ha"], 2),  # --out missing
-        (["apply", "--preset", "ha", "--answers", "a.toml", "--out", "x"], 2),
+        (["validate", "--preset", "ha", "--set", "control_plane.lbhost=x"], 2),  # no such field
+        (["validate", "--preset", "ha", "--set", "version"], 2),  # not PATH=VALUE
+        (["apply", "--preset", "ha", "--answers", "/nonexistent/a.toml", "--out", "x"], 3),  # layered
         (["validate"], 2),
         (["frobnicate"], 2),
         (["validate", "--answers", "/nonexistent/answers.toml"], 3),

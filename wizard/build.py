@@ -94,7 +94,7 @@ def answers_file(ctx: BuildContext) -> Iterable[PlannedFile]:
 
 
 def secrets_file(ctx: BuildContext) -> Iterable[PlannedFile]:
-    if ctx.store.generated:
+    if not ctx.store.is_empty():
         yield PlannedFile(SECRETS_FILE, ctx.store.dumps().encode(), SECRET_MODE)
 
 

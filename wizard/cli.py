@@ -1,4 +1,4 @@
-"""Command line: ``apim-wizard apply | validate | presets``.
+"""Command line: ``apim-wizard apply | validate | presets | prompt | explain | schema``.
 
 Exit codes: 0 ok, 1 invalid answers, 2 usage error, 3 I/O error.  Each command is a
 :class:`~wizard.cli_common.Command`; ``COMMANDS`` lists them.
@@ -30,6 +30,7 @@ from .plan import OutputDirError, Status, apply_plan, check_output_dir, make_pla
 from .presets import list_presets
 from .problems import Problem
 from .secrets_store import SECRETS_FILE, SecretsFileError, SecretStore, resolve_secrets
+from .cli_answers import COMMANDS as ANSWER_COMMANDS
 
 
 def _apply_arguments(parser: argparse.ArgumentParser) -> None:
@@ -115,6 +116,7 @@ COMMANDS: list[Command] = [
     Command("apply", "write the deployment's files (headless)", _apply_arguments, cmd_apply),
     Command("validate", "list every problem in the answers", add_source_arguments, cmd_validate),
     Command("presets", "list the shipped presets", lambda parser: None, cmd_presets),
+    *ANSWER_COMMANDS,
 ]
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from .answers_io import AnswersFileError, load_answers_file
+from .layers import LayeredAnswers, LayerError, Origin
 from .model import Answers
+from .model_paths import PathError
 from .presets import UnknownPreset, load_preset
 from .problems import Problem, errors, warnings
 from .validation import validate_answers
@@ -33,24 +36,44 @@ class Command:
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    group = parser.add_mutually_exclusive_group(required=required)
-    group.add_argument("--preset", metavar="NAME", help="start from a shipped preset (see `presets`)")
-    group.add_argument("--answers", metavar="FILE", type=Path, help="answer file (TOML)")
+    parser.add_argument("--preset", metavar="NAME", help="start from a shipped preset (see `presets`)")
+    parser.add_argument("--answers", metavar="FILE", type=Path, action="append",
+                        help="answer file (TOML); repeat to layer several, the last wins")
+    parser.add_argument("--set", metavar="PATH=VALUE", dest="assignments", action="append", default=[],
+                        help="set one answer, e.g. --set databases.apim_db.host=db.example.com (repeatable)")
+    parser.set_defaults(source_required=required)
 
 
-def load_source(args) -> tuple[dict[str, Any], str, Path]:
-    """Raw answers, a name for messages, and the folder relative secret files are read from."""
+def load_layers(args, environ: Mapping[str, str] | None = None) -> LayeredAnswers:
+    """The answer layers of a command: preset < answer files < APIM_WIZARD_* < --set."""
+    files: list[Path] = args.answers or []
+    if args.source_required and args.preset is None and not files:
+        raise CliError("give the answers: --preset NAME or --answers FILE (see `apim-wizard presets`)", EXIT_USAGE)
+    layered = LayeredAnswers(files[-1].resolve().parent if files else Path.cwd())
     if args.preset is not None:
         try:
             preset = load_preset(args.preset)
         except UnknownPreset as exc:
             raise CliError(str(exc), EXIT_USAGE) from None
-        return preset.raw(), f"preset {preset.name}", Path.cwd()
+        layered.add_document(preset.raw(), Origin("preset", preset.name))
+    for path in files:
+        try:
+            layered.add_document(load_answers_file(path), Origin("file", str(path)), str(path))
+        except AnswersFileError as exc:
+            code = EXIT_INVALID if "not valid TOML" in str(exc) else EXIT_IO
+            raise CliError(str(exc), code) from None
     try:
-        return load_answers_file(args.answers), str(args.answers), args.answers.resolve().parent
-    except AnswersFileError as exc:
-        code = EXIT_INVALID if "not valid TOML" in str(exc) else EXIT_IO
-        raise CliError(str(exc), code) from None
+        layered.apply_env(os.environ if environ is None else environ)
+        layered.apply_sets(args.assignments)
+    except (LayerError, PathError) as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    return layered
+
+
+def load_source(args) -> tuple[dict[str, Any], str, Path]:
+    """Raw answers, a name for messages, and the folder relative secret files are read from."""
+    layered = load_layers(args)
+    return layered.raw, layered.source, layered.base_dir
 
 
 def report_problems(problems: list[Problem], source: str, out: TextIO) -> None:
@@ -64,8 +87,10 @@ def report_problems(problems: list[Problem], source: str, out: TextIO) -> None:
 
 
 def validated_answers(args, out: TextIO) -> tuple[Answers, str, Path]:
-    raw, source, base_dir = load_source(args)
+    layered = load_layers(args)
+    raw, source, base_dir = layered.raw, layered.source, layered.base_dir
     answers, problems = validate_answers(raw)
+    problems = [layered.with_origin(problem) for problem in problems]
     report_problems(problems, source, sys.stderr if answers is None else out)
     if answers is None:
         raise CliError(f"{source}: fix the errors above; nothing was written", EXIT_INVALID)

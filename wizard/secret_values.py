@@ -6,6 +6,10 @@ A secret field of the answer model accepts
     password = { env = "APIM_ADMIN_PASSWORD" }
     password = { file = "/run/secrets/admin" }        # first line of the file
     password = { generate = true }                    # made once, kept in DIR/secrets.toml
+    password = { stored = true }                      # typed at a prompt, kept in secrets.toml
+
+A front end that takes a typed value keeps it in the 0600 secrets file and writes
+``{ stored = true }`` in the answers instead.
 
 Saved answer files keep the reference, never the resolved value.  Each secret field names
 a :class:`SecretPolicy` that says which characters API-M tolerates where the value ends up.
@@ -14,6 +18,7 @@ a :class:`SecretPolicy` that says which characters API-M tolerates where the val
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
@@ -33,16 +38,23 @@ class SecretRef(BaseModel):
     env: str | None = None
     file: str | None = None
     generate: bool | None = None
+    stored: bool | None = None
 
     @property
     def kind(self) -> str:
-        return "env" if self.env is not None else "file" if self.file is not None else "generate"
+        if self.env is not None:
+            return "env"
+        if self.file is not None:
+            return "file"
+        return "stored" if self.stored else "generate"
 
     def describe(self) -> str:
         if self.env is not None:
             return f"environment variable {self.env}"
         if self.file is not None:
             return f"file {self.file}"
+        if self.stored:
+            return "typed value kept in secrets.toml"
         return "generated value"
 
 
@@ -51,20 +63,20 @@ def _parse_secret(value: Any) -> str | SecretRef:
         return value
     if isinstance(value, dict):
         keys = set(value)
-        allowed = {"env", "file", "generate"}
+        allowed = {"env", "file", "generate", "stored"}
         unknown = keys - allowed
         if unknown or len(keys) != 1:
             raise ValueError(
-                f"a secret reference takes exactly one of env, file or generate, got "
+                f"a secret reference takes exactly one of env, file, generate or stored, got "
                 f"{', '.join(sorted(keys)) or 'nothing'}; write {{ env = \"VAR\" }}, "
-                f"{{ file = \"path\" }} or {{ generate = true }}"
+                f"{{ file = \"path\" }}, {{ generate = true }} or {{ stored = true }}"
             )
         (key,) = keys
         item = value[key]
-        if key == "generate":
+        if key in ("generate", "stored"):
             if item is not True:
-                raise ValueError(f"generate must be true, got {item!r}; to give a value, write it as a string")
-            return SecretRef(generate=True)
+                raise ValueError(f"{key} must be true, got {item!r}; to give a value, write it as a string")
+            return SecretRef(**{key: True})
         if not isinstance(item, str) or not item:
             raise ValueError(f"{key} must be a non-empty string, got {item!r}")
         if key == "env" and not _ENV_NAME.match(item):
@@ -103,6 +115,12 @@ _SECRET_SCHEMA = {
             "type": "object",
             "properties": {"generate": {"const": True}},
             "required": ["generate"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"stored": {"const": True}},
+            "required": ["stored"],
             "additionalProperties": False,
         },
     ]
@@ -190,13 +208,25 @@ def policy_of(metadata: list[Any]) -> SecretPolicy | None:
     return None
 
 
+def _annotation_policy(annotation: Any) -> SecretPolicy | None:
+    """The policy inside an annotation such as ``Token | None`` (Optional[Annotated[...]])."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        args = typing.get_args(annotation)
+        return policy_of(list(args[1:])) or _annotation_policy(args[0])
+    for arg in typing.get_args(annotation):
+        policy = _annotation_policy(arg)
+        if policy is not None:
+            return policy
+    return None
+
+
 def iter_secret_fields(model: BaseModel, path: tuple = ()):
     """Yield (path, value, policy) for every secret field set in ``model``, depth first."""
     for name, info in type(model).model_fields.items():
         value = getattr(model, name, None)
         if value is None:
             continue
-        policy = policy_of(info.metadata)
+        policy = policy_of(info.metadata) or _annotation_policy(info.annotation)
         if policy is not None:
             yield (*path, name), value, policy
         elif isinstance(value, BaseModel):
@@ -205,3 +235,9 @@ def iter_secret_fields(model: BaseModel, path: tuple = ()):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from iter_secret_fields(item, (*path, name, index))
+
+
+def field_policy(info: Any) -> SecretPolicy | None:
+    """The policy of a model field (its FieldInfo), also inside ``Optional[...]``; None when
+    the field is not a secret."""
+    return policy_of(info.metadata) or _annotation_policy(info.annotation)

@@ -1,7 +1,9 @@
 """Resolve secret references, and keep generated secrets in DIR/secrets.toml.
 
 Generated values are made once and reused on every re-run, so the same answers give the
-same bytes; the store holds only what was generated (never literals or env/file values).
+same bytes.  The store holds what was generated (``[generated]``) and what an operator typed
+at a prompt (``[stored]``, referenced as ``{ stored = true }``); never literals from answer
+files or env/file values.  Both tables are keyed by the answer field the value belongs to.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class SecretsFileError(Exception):
 @dataclass
 class SecretStore:
     generated: dict[str, str] = field(default_factory=dict)
+    stored: dict[str, str] = field(default_factory=dict)  # typed at a prompt: { stored = true }
 
     @classmethod
     def load(cls, path: Path) -> SecretStore:
@@ -44,23 +47,33 @@ class SecretStore:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
-            raise SecretsFileError(f"{path}: cannot read the generated secrets: {exc}") from exc
+            raise SecretsFileError(f"{path}: cannot read the secrets: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise SecretsFileError(f"{path}: not valid TOML ({exc}); restore it from a backup") from exc
-        values = data.get("generated", {})
-        if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
-            raise SecretsFileError(f"{path}: [generated] must map field names to strings")
-        return cls(dict(values))
+        tables = {}
+        for name in ("generated", "stored"):
+            values = data.get(name, {})
+            if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+                raise SecretsFileError(f"{path}: [{name}] must map field names to strings")
+            tables[name] = dict(values)
+        return cls(**tables)
+
+    def is_empty(self) -> bool:
+        return not (self.generated or self.stored)
 
     def dumps(self) -> str:
         doc = tomlkit.document()
-        doc.add(tomlkit.comment("Secrets apim-wizard generated for this deployment. Keep this file (mode 0600)"))
-        doc.add(tomlkit.comment("out of version control: re-runs reuse these values, and the nodes use them."))
+        doc.add(tomlkit.comment("Secrets of this apim-wizard deployment. Keep this file (mode 0600) out of"))
+        doc.add(tomlkit.comment("version control: re-runs reuse these values, and the nodes use them."))
+        doc.add(tomlkit.comment("[generated]: made by the wizard; [stored]: typed at a prompt ({ stored = true })."))
         doc.add(tomlkit.comment("Each key names the answer field the value belongs to."))
-        generated = tomlkit.table()
-        for key in sorted(self.generated):
-            generated[key] = self.generated[key]
-        doc["generated"] = generated
+        for name in ("generated", "stored"):
+            values = getattr(self, name)
+            if values or name == "generated":
+                section = tomlkit.table()
+                for key in sorted(values):
+                    section[key] = values[key]
+                doc[name] = section
         return tomlkit.dumps(doc)
 
 
@@ -83,7 +96,9 @@ def resolve_secrets(
     environ = os.environ if environ is None else environ
     base_dir = base_dir or Path.cwd()
     old = store.generated if store else {}
+    typed = store.stored if store else {}
     kept: dict[str, str] = {}
+    kept_typed: dict[str, str] = {}
     problems: list[Problem] = []
     sources: dict[str, str] = {}
     data = answers.model_dump(mode="python")
@@ -109,6 +124,15 @@ def resolve_secrets(
                 problems.append(Problem(path, f"secret file {file} is empty; its first line is the value"))
                 continue
             resolved, origin = lines[0], f"file {file}"
+        elif value.stored:
+            if key not in typed:
+                problems.append(Problem(path, (
+                    "is { stored = true }: its value was typed at a prompt and kept in a secrets file, but the "
+                    "secrets file in use has no value for it; pass the secrets.toml saved with the answers "
+                    "(apply --secrets FILE) or give the value another way")))
+                continue
+            resolved = kept_typed[key] = typed[key]
+            origin = "typed value (secrets.toml)"
         else:
             resolved = old.get(key) or generate()
             kept[key] = resolved
@@ -120,9 +144,10 @@ def resolve_secrets(
         sources[key] = origin
         _set(data, path, resolved)
 
+    kept_store = SecretStore(kept, kept_typed)
     if problems:
-        return Resolution(None, problems, SecretStore(kept), sources)
-    return Resolution(Answers.model_validate(data), [], SecretStore(kept), sources)
+        return Resolution(None, problems, kept_store, sources)
+    return Resolution(Answers.model_validate(data), [], kept_store, sources)
 
 
 def _set(data, path, value) -> None:

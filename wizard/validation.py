@@ -18,25 +18,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import facts
 from .model import Answers, Cluster
+from .model_paths import unwrap as _unwrap
 from .problems import Path, Problem, errors
 from .secret_values import policy_of
 
 # ------------------------------------------------------------------ pydantic errors
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Strip Annotated[...] and Optional[...] so navigation sees the container type."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-            continue
-        if origin in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) == 1:
-                annotation = members[0]
-                continue
-        return annotation
 
 
 def _navigate(loc: tuple) -> tuple[Path, Any, type[BaseModel] | None]:
