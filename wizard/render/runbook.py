@@ -114,14 +114,19 @@ def _prepare(topology: Topology) -> list[str]:
     for node in topology.generated_nodes:
         ports = ", ".join(f"{node.port(key)} from {who}" for key, who in NODE_PORTS[node.profile])
         out.append(f"- {node.name} ({node.hostname}): {ports}")
-    out += [
-        "",
-        f"Copy each node's folder to its host, with the API-M distribution `{inst.distribution_zip(answers)}`"
-        + (" and the JDBC driver jars" if answers.install.jdbc_drivers else "") + ", e.g.",
-        "",
-        *_code(*(f"scp -r {node.name} {inst.distribution_zip(answers)} {node.hostname}:"
-                 for node in topology.generated_nodes)),
-    ]
+    out.append("")
+    remote = [node for node in topology.generated_nodes if node.hostname != "localhost"]
+    zip_name = inst.distribution_zip(answers)
+    if remote:
+        out += [
+            f"Copy each node's folder to its host, with the API-M distribution `{zip_name}`"
+            + (" and the JDBC driver jars" if answers.install.jdbc_drivers else "") + ", e.g.",
+            "",
+            *_code(*(f"scp -r {node.name} {zip_name} {node.hostname}:" for node in remote)),
+        ]
+    if len(remote) < len(topology.generated_nodes):
+        local = ", ".join(n.name for n in topology.generated_nodes if n.hostname == "localhost")
+        out += [f"{local} run on this machine: put `{zip_name}` into this folder.", ""]
     return out
 
 
