@@ -72,6 +72,8 @@ def test_install_lays_down_api_m_optimises_once_then_overlays(deployment, tmp_pa
         assert target.read_bytes() == source.read_bytes(), target
         assert target.stat().st_mode & 0o777 == source.stat().st_mode & 0o777, target
     assert (home / "repository/conf/deployment.toml").stat().st_mode & 0o777 == 0o600
+    stores = list((home / "repository/resources/security").glob("*.p12"))
+    assert len(stores) == 3 and {p.stat().st_mode & 0o777 for p in stores} == {0o600}
     assert (home / "bin/start.sh").stat().st_mode & 0o777 == 0o755
     assert (home / ".apim-wizard/node").read_text() == "cp-1\n"
     # The rest of the distribution is untouched.
@@ -263,6 +265,9 @@ def test_install_sh_lists_every_generated_home_file_with_its_mode(tmp_path):
             for p in overlay_files(out / node)
         )
         assert sorted((entry.split(" ", 1)[0], entry.split(" ", 1)[1]) for entry in listed) == on_disk
+        # The PKI's keystores are part of it, private.
+        stores = [entry for entry in listed if "/resources/security/" in entry]
+        assert len(stores) == 3 and all(entry.startswith("600 ") for entry in stores)
 
 
 def test_unpacked_home_keeps_the_release_layout(deployment, tmp_path):

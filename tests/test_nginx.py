@@ -23,18 +23,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_raw, preset_raw
-from pki_files import ensure_lb_files, install_lb_files, issue
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from conftest import apply_to, build_raw, preset_raw
+from pki_helpers import issue_for, keystore_pems
 from tools import IN_CI, free_port, require, run
 from wizard import facts
-from wizard.plan import apply_plan, make_plan
+from wizard import installation as inst
 from wizard.render import nginx as nginx_render
-
-
-def write_output(raw: dict, out: Path):
-    build = build_raw(raw)
-    apply_plan(make_plan(out, build.files))
-    return build.topology
 
 
 def lb_hosts(topology) -> list[str]:
@@ -57,14 +54,26 @@ def nginx_conf(prefix: Path, out: Path, extra: str = "") -> Path:
     return conf
 
 
+def install_lb_files(out: Path, lb_hosts: list[str], answers) -> None:
+    """Copy the PKI's files to the nginx cert folder, as RUNBOOK.md's load balancer step does."""
+    for host in lb_hosts:
+        copies = {
+            out / inst.lb_cert(host): inst.nginx_cert(answers, host),
+            out / inst.lb_key(host): inst.nginx_key(answers, host),
+            out / inst.CA_CERT: inst.nginx_upstream_ca(answers, host),
+        }
+        for source, target in copies.items():
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_bytes(source.read_bytes())
+
+
 def prepared(raw: dict, tmp_path: Path):
     raw = copy.deepcopy(raw)
     raw.setdefault("install", {})["nginx_cert_dir"] = str(tmp_path / "etc-nginx-ssl")
     out = tmp_path / "out"
-    topology = write_output(raw, out)
-    ensure_lb_files(out, lb_hosts(topology))
-    install_lb_files(out, lb_hosts(topology), topology.answers)
-    return out, topology
+    build, _ = apply_to(raw, out)  # with the PKI: ca/ and lb/ as apply writes them
+    install_lb_files(out, lb_hosts(build.topology), build.topology.answers)
+    return out, build.topology
 
 
 def shared_lb_host_raw() -> dict:
@@ -194,24 +203,23 @@ def test_load_balancers_route_as_the_nodes_urls_expect(tmp_path):
     certs = tmp_path / "node-certs"
     certs.mkdir()
 
-    def tls_for(node, names) -> tuple[Path, Path]:
-        chain, key = issue(out, names)
-        paths = certs / f"{node}-{len(names)}.crt", certs / f"{node}-{len(names)}.key"
-        paths[0].write_bytes(chain)
-        paths[1].write_bytes(key)
-        return paths
-
+    ca_cert = x509.load_pem_x509_certificate((out / inst.CA_CERT).read_bytes())
+    ca_key = serialization.load_pem_private_key((out / "ca/ca.key").read_bytes(), password=None)
     servers = []
     for node in topology.nodes:
-        lb = topology.lb_host(node)
-        good = tls_for(node.name, [node.hostname, lb, "127.0.0.1"])
-        without_lb_name = tls_for(node.name, [node.hostname])
+        # The node's own TLS keystore, as the PKI wrote it and deployment.toml names it.
+        chain, key = keystore_pems(out, node.name)
+        good = certs / f"{node.name}.pem", certs / f"{node.name}.key"
+        good[0].write_bytes(chain)
+        good[1].write_bytes(key)
+        # From the same CA, but without the LB name: nginx must refuse it.
+        issue_for(ca_cert, ca_key, [node.hostname, "127.0.0.1"], certs, f"{node.name}-no-lb")
+        without_lb_name = certs / f"{node.name}-no-lb.pem", certs / f"{node.name}-no-lb.key"
         keys = {"https": good} if node.profile == facts.CONTROL_PLANE else {
-            "https": good, "passthrough_https": good, "passthrough_http": None, "ws": None,
-            "wss": without_lb_name,  # nginx must refuse it: the LB name is missing
+            "https": good, "passthrough_https": good, "passthrough_http": None, "ws": None, "wss": without_lb_name,
         }
-        for key, tls in keys.items():
-            servers.append(_serve(node.name, node.port(key), tls))
+        for port_key, tls in keys.items():
+            servers.append(_serve(node.name, node.port(port_key), tls))
 
     prefix = tmp_path / "prefix"
     conf = nginx_conf(prefix, out)

@@ -14,15 +14,16 @@ from fake_apim import make_distribution_zip
 from tools import IN_CI, require, run
 from wizard import installation as inst
 from wizard.artefacts import HOSTS_FILE, RUNBOOK_FILE
+from wizard.pki import CA_CERT, lb_cert_path, lb_key_path
 from wizard.plan import apply_plan, make_plan
 from wizard.presets import list_presets
 
 PRESETS = [p.name for p in list_presets()]
 
 
-def files_of(raw: dict) -> tuple[dict[str, str], object]:
-    build = build_raw(raw)
-    return {f.path: f.content.decode() for f in build.files}, build.topology
+def files_of(raw: dict, pki: bool = False) -> tuple[dict[str, str], object]:
+    build = build_raw(raw, pki=pki)
+    return {f.path: f.content.decode("utf-8", "replace") for f in build.files}, build.topology
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -48,13 +49,12 @@ def test_runbook_names_every_node_with_its_start_command_in_start_order(preset):
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_runbook_commands_name_files_that_exist(preset):
-    files, topology = files_of(preset_raw(preset))
+    files, topology = files_of(preset_raw(preset), pki=True)
     runbook = files[RUNBOOK_FILE]
     words = {w.removeprefix("./") for w in re.split(r"[\s`]+", runbook)}
     named = {w for w in words if re.fullmatch(r"[a-z0-9-]+/[\w./-]+\.(sql|sh|conf|service|crt|key)", w)}
     assert named, "the runbook names no generated file"
-    pki = {p for p in named if p.startswith(("lb/", "ca/"))}  # written by the PKI
-    assert named - pki <= set(files), sorted(named - pki - set(files))
+    assert named <= set(files), sorted(named - set(files))
     for node in topology.generated_nodes:
         assert f"./{node.name}/install.sh" in runbook
 
@@ -165,3 +165,20 @@ def test_systemd_accepts_the_units_of_an_installed_node(tmp_path):
         home = Path(raw["install"]["base_dir"]) / node.name
         assert f"ExecStart={home}/bin/start.sh start" in text and "Type=forking" in text
         assert f"PIDFile={home}/wso2carbon.pid" in text and "User=root" in text
+
+
+def test_installation_paths_are_the_pkis():
+    """installation.py names the PKI's files without importing it (and cryptography)."""
+    assert inst.CA_CERT == CA_CERT
+    assert (inst.lb_cert("gw.example.com"), inst.lb_key("gw.example.com")) == (
+        lb_cert_path("gw.example.com"), lb_key_path("gw.example.com"))
+
+
+def test_runbook_asks_for_load_balancer_certificates_with_an_external_ca():
+    raw = preset_raw("ha")
+    raw["pki"] = {"ca": "external", "ca_cert": "corp-ca.pem"}
+    for cluster in ("control_plane", "gateway"):
+        for node in raw[cluster]["nodes"]:
+            node.update(tls_cert=f"{node['name']}.pem", tls_key=f"{node['name']}.key")
+    runbook = files_of(raw)[0][RUNBOOK_FILE]
+    assert "the wizard makes no load balancer certificates: put yours for\ncp.example.com, gw.example.com" in runbook

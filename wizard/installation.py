@@ -25,7 +25,9 @@ NODE_MARKER = f"{MARKER_DIR}/node"
 PROFILE_MARKER = f"{MARKER_DIR}/profile"
 CARBON_PID_FILE = "wso2carbon.pid"
 
-# The PKI's output (issue 3): the deployment CA and one certificate chain + key per LB name.
+# The PKI's output: the deployment CA and one certificate chain + key per LB name.  The same
+# names as wizard.pki.material, repeated so that rendering does not import cryptography
+# (tests/test_runbook.py checks that they agree).
 CA_CERT = "ca/ca.crt"
 
 

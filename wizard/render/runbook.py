@@ -232,6 +232,11 @@ def _load_balancers(topology: Topology, number: int) -> list[str]:
         return out + ["No load balancer to set up: every generated cluster is a single node without one.", ""]
     out += ["The gateways reach the control planes through their load balancer, so set it up before",
             "starting the gateways.", ""]
+    if answers.pki.ca == "external":
+        hosts = ", ".join(topology.cluster(key).lb_host for key in keys)
+        out += ["With `pki.ca = external` the wizard makes no load balancer certificates: put yours for",
+                f"{hosts}, issued by `pki.ca_cert`, in `lb/<name>.crt` (certificate, then its chain) and",
+                "`lb/<name>.key` first.", ""]
     cert_dir = answers.install.nginx_cert_dir
     for key in keys:
         lb = topology.cluster(key).lb_host
