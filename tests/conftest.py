@@ -68,15 +68,9 @@ def ha_raw() -> dict:
 def require_tool(name: str) -> str:
     """Path of a system tool the test needs.  Locally a missing tool skips the test; under
     CI (APIM_WIZARD_CI=1, set by .ci/run, which installs the tools) it is a failure."""
-    import os
-    import shutil
+    from tools import require
 
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("APIM_WIZARD_CI") == "1":
-            pytest.fail(f"{name} is not installed, but CI must run this test (see .ci/run)")
-        pytest.skip(f"{name} is not installed")
-    return path
+    return require(name)
 
 
 def apply_to(raw: dict, out_dir, **build_options):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import re
 import socket
 import ssl
@@ -9,7 +11,9 @@ import threading
 import tomllib
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 
@@ -75,3 +79,24 @@ URL = re.compile(r"\b(https|wss|ssl|tcp|http|ws)://([A-Za-z0-9.-]+):?(\d*)")
 def urls_in(text: str) -> set[tuple[str, str, int]]:
     default = {"https": 443, "wss": 443, "http": 80, "ws": 80}
     return {(scheme, host, int(port) if port else default[scheme]) for scheme, host, port in URL.findall(text)}
+
+
+def issue_for(ca_cert, ca_key, names, tmp_path, stem):
+    """A leaf certificate for ``names`` from the given CA: ``stem``.pem and ``stem``.key in tmp_path."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    sans = []
+    for name in names:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            sans.append(x509.DNSName(name))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, names[0])]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    (tmp_path / f"{stem}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / f"{stem}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conftest import apply_to, preset_raw, require_tool
-from pki_helpers import handshake, keystore_pems, node_config, open_store, truststore_pem, urls_in
+from pki_helpers import handshake, issue_for, keystore_pems, node_config, open_store, truststore_pem, urls_in
 from wizard.plan import Status
 from wizard.topology import Topology
 
@@ -290,27 +290,6 @@ def test_provided_ca_issues_every_certificate(tmp_path):
     p12 = open_store(out, "gw-1", node_config(out, "gw-1")["keystore"]["tls"])
     assert p12.cert.certificate.issuer == ca_cert.subject
     handshake(*keystore_pems(out, "cp-1"), truststore_pem(out, "gw-1"), "cp.example.com", tmp_path)
-
-
-def issue_for(ca_cert, ca_key, names, tmp_path, stem):
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    sans = []
-    for name in names:
-        try:
-            import ipaddress
-            sans.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            sans.append(x509.DNSName(name))
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, names[0])]))
-            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=90))
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    (tmp_path / f"{stem}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / f"{stem}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
 
 def test_external_certificates_are_checked_and_used(tmp_path):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import artefacts
 from .answers_io import ANSWERS_FILE, dump_answers
 from .model import Answers
 from .plan import SECRET_MODE, PlannedFile
@@ -52,6 +53,8 @@ class BuildContext:
     notes: list[str] = field(default_factory=list)  # things the operator should know
     # Producers may leave results for later producers (e.g. the PKI's certificates).
     shared: dict[str, object] = field(default_factory=dict)
+    # What earlier producers planned (install.sh lists the files of its node folder).
+    planned: list[PlannedFile] = field(default_factory=list)
 
 
 Producer = Callable[[BuildContext], Iterable[PlannedFile]]
@@ -98,7 +101,19 @@ def secrets_file(ctx: BuildContext) -> Iterable[PlannedFile]:
         yield PlannedFile(SECRETS_FILE, ctx.store.dumps().encode(), SECRET_MODE)
 
 
-PRODUCERS: list[Producer] = [pki_files, node_configs, answers_file, secrets_file]
+PRODUCERS: list[Producer] = [
+    pki_files,
+    node_configs,
+    artefacts.start_scripts,
+    artefacts.systemd_units,
+    artefacts.install_scripts,  # after everything that writes into node folders
+    artefacts.hosts_file,
+    artefacts.load_balancer_configs,
+    artefacts.database_setup,
+    artefacts.runbook,
+    answers_file,
+    secrets_file,
+]
 
 
 @dataclass
@@ -134,7 +149,7 @@ def build_deployment(
         return build
     topology = Topology(resolution.answers)
     build.topology = topology
-    ctx = BuildContext(answers, topology, resolution.store, options)
+    ctx = BuildContext(answers, topology, resolution.store, options, planned=build.files)
     build.notes, build.shared = ctx.notes, ctx.shared
     for producer in PRODUCERS:
         build.files.extend(producer(ctx))

@@ -80,6 +80,17 @@ DB_VALIDATION_QUERY = {
     "oracle": "SELECT 1 FROM DUAL",
     "db2": "SELECT 1 FROM sysibm.sysdummy1",
 }
+# WSO2's schema scripts in the distribution: dbscripts/<name>.sql creates shared_db's tables,
+# dbscripts/apimgt/<name>.sql apim_db's (facts §3.6); MariaDB uses the MySQL scripts.
+DB_SCRIPT_NAME = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgre": "postgresql",
+    "mssql": "mssql",
+    "oracle": "oracle",
+    "db2": "db2",
+}
+DB_DEFAULT_ADMIN = {"postgre": "postgres", "mysql": "root", "mariadb": "root", "mssql": "sa", "oracle": "system", "db2": "db2inst1"}
 # Names operators often type instead of the WSO2 token.
 DB_TYPE_ALIASES = {
     "postgres": "postgre",
@@ -112,7 +123,7 @@ KEYSTORE_TYPES = ("PKCS12", "JKS")
 CHOREO_CONFIG_ENDPOINT = "https://analytics-event-auth.choreo.dev/auth/v1"
 
 # Names the wizard writes at the top of the output folder; a node may not take them.
-RESERVED_NODE_NAMES = frozenset({"ca", "lb", "nginx", "db", "systemd", "bin", "docs"})
+RESERVED_NODE_NAMES = frozenset({"ca", "lb", "nginx", "db", "systemd", "bin", "docs", "hosts"})
 
 # Truststore aliases the renderers and the PKI agree on.
 CA_ALIAS = "deployment-ca"  # the deployment CA; JMS TLS names it as ssl_cert_alias

@@ -116,3 +116,55 @@ Offset = Annotated[int, AfterValidator(check_offset)]
 Port = Annotated[int, AfterValidator(check_port)]
 HttpUrl = Annotated[str, AfterValidator(check_https_url)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+# Paths and names that the wizard writes into shell scripts, systemd units and nginx
+# configs.  Quoting could carry more, but a path with spaces or quotes in a unit file or
+# an nginx directive is a trap for whoever edits it next; these characters need none.
+_PATH_CHARS = re.compile(r"^[A-Za-z0-9/._+@:=,-]+$")
+_SYSTEM_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+_PATH_ALLOWED = "letters, digits and / . _ + @ : = , -"
+
+
+def _check_path_text(value: str) -> str:
+    if not value:
+        raise ValueError("is empty; give a path")
+    if not _PATH_CHARS.match(value):
+        raise ValueError(f"contains characters that need quoting in scripts and configs; use {_PATH_ALLOWED}")
+    if ".." in value.split("/"):
+        raise ValueError("contains a '..' component; give the path without it")
+    return value
+
+
+def check_absolute_path(value: str) -> str:
+    _check_path_text(value)
+    if not value.startswith("/"):
+        raise ValueError("is not an absolute path; give one starting with / (e.g. /opt/wso2)")
+    return value.rstrip("/") or "/"
+
+
+def check_file_path(suffix: str, example: str):
+    """A file path (absolute or relative) whose name ends in ``suffix``."""
+
+    def check(value: str) -> str:
+        _check_path_text(value)
+        if value.endswith("/") or not value.endswith(suffix) or value.rsplit("/", 1)[-1] == suffix:
+            raise ValueError(f"is not a {suffix} file; give its path or file name (e.g. {example})")
+        return value
+
+    return check
+
+
+def check_system_name(value: str) -> str:
+    if not _SYSTEM_NAME.match(value):
+        raise ValueError(
+            "is not a usable user or group name: use 1-32 lower-case letters, digits, '_' and '-', "
+            "starting with a letter or '_' (e.g. wso2)"
+        )
+    return value
+
+
+AbsolutePath = Annotated[str, AfterValidator(check_absolute_path)]
+SystemName = Annotated[str, AfterValidator(check_system_name)]
+ZipFile = Annotated[str, AfterValidator(check_file_path(".zip", "wso2am-4.4.0.zip"))]
+JarFile = Annotated[str, AfterValidator(check_file_path(".jar", "/opt/drivers/mysql-connector-j-8.4.0.jar"))]

@@ -16,7 +16,19 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from . import facts
-from .fields import EnvironmentName, Hostname, HttpUrl, IpAddress, NodeName, Offset, Port
+from .fields import (
+    AbsolutePath,
+    EnvironmentName,
+    Hostname,
+    HttpUrl,
+    IpAddress,
+    JarFile,
+    NodeName,
+    Offset,
+    Port,
+    SystemName,
+    ZipFile,
+)
 from .secret_values import AdminPassword, DatabasePassword, KeystorePassword, SecretRef, Token
 
 
@@ -69,6 +81,9 @@ class Cluster(Section):
     )
     proxy_http_port: Port = Field(default=80, description="HTTP port the load balancer listens on.")
     proxy_https_port: Port = Field(default=443, description="HTTPS port the load balancer listens on.")
+    lb_ip: IpAddress | None = Field(
+        default=None, description="Load balancer address, written to the hosts file for lb_host."
+    )
     nodes: list[Node] = Field(min_length=1, description="One node = single mode, two or more = HA.")
 
     @property
@@ -164,6 +179,12 @@ class UserStore(Section):
 # -------------------------------------------------------------------------- databases
 
 
+def _check_db_admin(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,79}", value):
+        raise ValueError("is not a database user name: use letters, digits and _ . @ - (e.g. postgres)")
+    return value
+
+
 class Database(Section):
     type: Literal[facts.DB_TYPES] = "mysql"  # type: ignore[valid-type]
     host: Hostname
@@ -177,6 +198,11 @@ class Database(Section):
     driver: str | None = Field(default=None, description="JDBC driver class; defaults per type.")
     validation_query: str | None = None
     oracle_sid: bool = Field(default=False, description="Oracle: name is a SID (host:port:SID), not a service name.")
+    admin_user: Annotated[str, AfterValidator(_check_db_admin)] | None = Field(
+        default=None,
+        description="Administrator that runs the setup SQL in db/ (creates the database and its user); "
+        "defaults to postgres (PostgreSQL) or root (MySQL, MariaDB).",
+    )
 
     @property
     def effective_port(self) -> int:
@@ -350,6 +376,37 @@ class Analytics(Section):
     auth_token: Token | None = Field(default=None, description="Choreo on-prem key.")
 
 
+class Install(Section):
+    """How each node is installed and run: install.sh, start scripts, systemd units, LB files, runbook."""
+
+    base_dir: AbsolutePath = Field(
+        default="/opt/wso2",
+        description="Each node's API-M home is <base_dir>/<node name> on its host (distinct per node, "
+        "so several nodes can share a host).",
+    )
+    distribution: ZipFile | None = Field(
+        default=None,
+        description="The API-M distribution zip install.sh unpacks; defaults to wso2am-<version>.0.zip. "
+        "A relative path is looked up next to install.sh, then in the output folder.",
+    )
+    user: SystemName = Field(default="wso2", description="System user that owns the API-M home and runs the node.")
+    group: SystemName = Field(default="wso2", description="Group of that user.")
+    java_home: AbsolutePath | None = Field(
+        default=None,
+        description="JAVA_HOME for the nodes; when unset, start.sh derives it from the java on PATH.",
+    )
+    jdbc_drivers: list[JarFile] = Field(
+        default_factory=list,
+        description="JDBC driver jars install.sh copies into repository/components/lib; a relative path is "
+        "looked up next to install.sh, then in the output folder.",
+    )
+    nginx_cert_dir: AbsolutePath = Field(
+        default="/etc/nginx/ssl",
+        description="Folder on the load balancer host that holds its certificate, key and the deployment CA "
+        "(the nginx configs name files there).",
+    )
+
+
 # ----------------------------------------------------------------------------- answers
 
 
@@ -369,6 +426,7 @@ class Answers(Section):
     features: Features = Field(default_factory=Features)
     backend_jwt: BackendJwt = Field(default_factory=BackendJwt)
     analytics: Analytics = Field(default_factory=Analytics)
+    install: Install = Field(default_factory=Install)
 
     def clusters(self) -> dict[str, Cluster]:
         return {facts.CONTROL_PLANE: self.control_plane, facts.GATEWAY: self.gateway}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -423,6 +424,71 @@ def _load_balancers_apart(answers: Answers, written: dict):
             )
 
 
+def _lb_ports(answers: Answers, key: str) -> dict[int, str]:
+    cluster: Cluster = getattr(answers, key)
+    ports = {cluster.proxy_https_port: "proxy_https_port", cluster.proxy_http_port: "proxy_http_port"}
+    if key == "gateway":
+        # The gateway LB also exposes the WebSocket ports unchanged (facts §3.9).
+        ports.update({facts.BASE_PORTS["ws"]: "its WebSocket port", facts.BASE_PORTS["wss"]: "its secure WebSocket port"})
+    return ports
+
+
+def _lb_address(cluster: Cluster) -> str | None:
+    if cluster.lb_ip:
+        return cluster.lb_ip
+    return "127.0.0.1" if cluster.lb_host and cluster.lb_host.endswith(".localhost") else None
+
+
+@_check("control_plane", "gateway")
+def _load_balancer_ports(answers: Answers, written: dict):
+    for key in ("control_plane", "gateway"):
+        cluster: Cluster = getattr(answers, key)
+        if cluster.lb_host is None:
+            continue
+        word = _CLUSTER_WORDS[facts.CONTROL_PLANE if key == "control_plane" else facts.GATEWAY]
+        if cluster.proxy_http_port == cluster.proxy_https_port:
+            yield Problem((key, "proxy_http_port"), f"is also proxy_https_port; the {word} load balancer needs "
+                          "two ports, one for HTTP and one for HTTPS", cluster.proxy_http_port)
+        if key == "gateway":
+            for field in ("proxy_http_port", "proxy_https_port"):
+                port = getattr(cluster, field)
+                if port in (facts.BASE_PORTS["ws"], facts.BASE_PORTS["wss"]):
+                    yield Problem((key, field), "is a port the gateway load balancer already listens on for "
+                                  "WebSocket APIs (9099 and 8099); choose another", port)
+        address = _lb_address(cluster)
+        if address is None:
+            continue
+        lb_ports = _lb_ports(answers, key)
+        for path, node in _nodes_of(answers, {"control_plane", "gateway"}):
+            on_lb_host = node.ip == address or (address == "127.0.0.1" and node.hostname == "localhost")
+            clash = sorted(set(lb_ports) & set(_ports(node.offset))) if on_lb_host else []
+            if clash:
+                shown = ", ".join(f"{p} ({facts.PORT_LABELS[_ports(node.offset)[p]]})" for p in clash)
+                yield Problem(
+                    (*path, "offset"),
+                    f"makes node {node.name} listen on {shown}, which the {word} load balancer {cluster.lb_host} "
+                    f"on the same address ({address}) listens on; give the node another offset",
+                    node.offset,
+                )
+
+
+@_check("control_plane", "gateway")
+def _one_address_per_hostname(answers: Answers, written: dict):
+    seen: dict[str, tuple[str, str]] = {}
+    for path, node in _nodes_of(answers, {"control_plane", "gateway"}):
+        if node.ip is None:
+            continue
+        if node.hostname in seen and seen[node.hostname][0] != node.ip:
+            other_ip, other_name = seen[node.hostname]
+            yield Problem(
+                (*path, "ip"),
+                f"differs from node {other_name}'s address {other_ip} for the same hostname {node.hostname}; "
+                "one name resolves to one address (the hosts file and TLS checks rely on it)",
+                node.ip,
+            )
+        seen.setdefault(node.hostname, (node.ip, node.name))
+
+
 @_check("environments")
 def _unique_environments(answers: Answers, written: dict):
     seen: set[str] = set()
@@ -475,8 +541,6 @@ def _databases_needed(answers: Answers, written: dict):
 
 @_check("databases")
 def _database_details(answers: Answers, written: dict):
-    import re
-
     for key in ("apim_db", "shared_db"):
         db = getattr(answers.databases, key)
         if db is None:
@@ -498,6 +562,30 @@ def _database_details(answers: Answers, written: dict):
                 )
         if db.oracle_sid and db.type != "oracle":
             yield Problem(("databases", key, "oracle_sid"), f"only applies to oracle, not {db.type}", True, "warning")
+
+
+# The setup SQL in db/ and the JDBC URL carry these names unquoted in places.
+_SETUP_DB_NAME = re.compile(r"[A-Za-z0-9_]{1,63}")
+_SETUP_DB_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_SETUP_USER_MAX = {"postgre": 63, "mysql": 32, "mariadb": 80}
+_DB_USED_BY = {"apim_db": ("control_plane",), "shared_db": ("control_plane", "gateway")}
+
+
+@_check("databases", "control_plane", "gateway", sensitive=(("control_plane", "existing"), ("gateway", "existing")))
+def _database_setup_names(answers: Answers, written: dict):
+    for key, users in _DB_USED_BY.items():
+        db = getattr(answers.databases, key)
+        if db is None or db.type not in _SETUP_USER_MAX:
+            continue
+        if not _SETUP_DB_NAME.fullmatch(db.name):
+            yield Problem(("databases", key, "name"), f"is not a usable {db.type} database name: use 1-63 letters, "
+                          "digits and _ (e.g. apim_db)", db.name)
+        if any(getattr(answers, c).existing for c in users):
+            continue  # the database exists; the wizard writes no setup SQL for it
+        top = _SETUP_USER_MAX[db.type]
+        if not _SETUP_DB_USER.fullmatch(db.user) or len(db.user) > top:
+            yield Problem(("databases", key, "user"), f"is not a user name the setup SQL can create on {db.type}: "
+                          f"use at most {top} letters, digits and _ . -, starting with a letter, digit or _", db.user)
 
 
 @_check("user_store", sensitive=(("user_store",),))
