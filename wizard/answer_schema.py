@@ -72,6 +72,12 @@ EXAMPLES: dict[str, Any] = {
     "pki.ca_cert": "ca/ca.crt",
     "pki.ca_key": "ca/ca.key",
     "features.devportal_url": "https://cp.example.com/devportal",
+    "control_plane.lb_ip": "10.0.0.10",
+    "gateway.lb_ip": "10.0.0.20",
+    "databases.*.admin_user": "root",
+    "install.distribution": "wso2am-4.4.0.zip",
+    "install.java_home": "/usr/lib/jvm/java-17-openjdk-amd64",
+    "install.jdbc_drivers": ["mysql-connector-j-8.4.0.jar"],
     "analytics.auth_token": {"env": "APIM_CHOREO_ON_PREM_KEY"},
 }
 # Fields written commented out: they only apply with other choices than the example's.
