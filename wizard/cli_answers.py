@@ -49,7 +49,28 @@ def cmd_prompt(args, out: TextIO) -> int:
     return run_prompt_wizard(args, out)
 
 
+def _tui_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser, required=False)
+    parser.add_argument("--out", metavar="DIR", type=Path, help="output folder offered on the Write step")
+
+
+def cmd_tui(args, out: TextIO) -> int:
+    from screens.app import run_tui  # Textual is imported only for the full-screen wizard
+
+    return run_tui(args)
+
+
+def in_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def open_wizard(out: TextIO) -> int:
+    """``apim-wizard`` with no command, in a terminal: the full-screen wizard from scratch."""
+    return cmd_tui(argparse.Namespace(preset=None, answers=None, assignments=[], out=None, source_required=False), out)
+
+
 COMMANDS = [
+    Command("tui", "the full-screen wizard (what apim-wizard alone opens in a terminal)", _tui_arguments, cmd_tui),
     Command("prompt", "the wizard as plain prompts (no full-screen UI)", _prompt_arguments, cmd_prompt),
     Command("explain", "show each effective answer and the layer it comes from", add_source_arguments, cmd_explain),
     Command("schema", "print the JSON Schema of the answer file (or --example)", _schema_arguments, cmd_schema),

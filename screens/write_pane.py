@@ -1,0 +1,259 @@
+"""Write: the output folder, the plan of files before anything is written, confirmation
+before overwriting, key generation in a worker with a progress bar, then the start order.
+
+Every call into the build and the plan goes through :mod:`screens.deployment_writer`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Static
+
+from wizard.answers_io import ANSWERS_FILE
+from wizard.questions import STEPS
+
+from . import deployment_writer as writer
+from .dialogs import confirm
+from .fields import Tick, problem_text
+from .session import WizardSession, first_errors
+
+DEFAULT_OUT = "apim-deployment"
+
+
+class WritePane(Vertical):
+    def __init__(self) -> None:
+        super().__init__(id="step-write", classes="step-pane")
+        self.prepared: writer.Prepared | None = None
+        self._planned_revision = -1
+        self.wrote = False
+        self.writing = False  # files are being written: quitting waits
+
+    @property
+    def session(self) -> WizardSession:
+        return self.app.session  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        number = [s.key for s in STEPS].index("write") + 1
+        yield Static(f"{number}/{len(STEPS)} Write  [dim](F1: what this means in WSO2 terms)[/]", classes="step-heading")
+        with Horizontal(classes="field-line"):
+            yield Label("Output folder", classes="field-label")
+            out = self.session.out_dir
+            yield Input(str(out) if out else DEFAULT_OUT, compact=True, id="out-dir")
+            yield Button("Plan", compact=True, id="plan-button", variant="primary")
+        force = Tick("Write into this folder although apim-wizard did not create it", compact=True, id="force")
+        force.display = False
+        yield force
+        yield Static("Enter (or Plan) shows every file and what happens to it; nothing is written before you "
+                     "confirm.", id="write-message", markup=False)
+        progress = ProgressBar(id="keygen", show_eta=False)
+        progress.display = False
+        yield progress
+        table = DataTable(id="plan-table", cursor_type="row", zebra_stripes=False)
+        table.display = False
+        yield table
+        with Horizontal(id="write-actions"):
+            yield Button("Write", id="write-button", variant="warning", compact=True, disabled=True)
+        with VerticalScroll(id="write-done"):
+            yield Static("", id="done-text", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#plan-table", DataTable).add_columns("status", "file")
+        self.query_one("#write-actions").display = False
+        self.query_one("#write-done").display = False
+
+    # ------------------------------------------------------------ state
+
+    def refresh_state(self) -> None:
+        """After an edit elsewhere: a plan made for other answers is no longer offered."""
+        if self.prepared is not None and self._planned_revision != self.session.revision and not self.wrote:
+            self.query_one("#write-button", Button).disabled = True
+            self.say("The answers changed since this plan: plan again (enter in the folder field).")
+
+    def focus_first(self) -> None:
+        if self.wrote:
+            self.query_one("#write-done").focus()
+        else:
+            self.query_one("#out-dir", Input).focus()
+
+    def say(self, text: str, error: bool = False) -> None:
+        message = self.query_one("#write-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.query_one("#out-dir", Input).value.strip() or DEFAULT_OUT).expanduser()
+
+    # ------------------------------------------------------------ plan
+
+    @on(Input.Submitted, "#out-dir")
+    @on(Button.Pressed, "#plan-button")
+    def _plan(self, event: Input.Submitted | Button.Pressed) -> None:
+        event.stop()
+        self.start_plan()
+
+    @on(Input.Changed, "#out-dir")
+    def _folder_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_one("#force", Checkbox).display = False
+        self.query_one("#force", Checkbox).value = False
+        self.query_one("#write-button", Button).disabled = True
+
+    def start_plan(self) -> None:
+        session = self.session
+        if session.answers is None or session.unparsed:
+            self.say("The answers have problems; fix them first (Review lists them, each jumps to its field):\n"
+                     + "\n".join(first_errors(session.problems())), error=True)
+            return
+        self.wrote = False
+        self.prepared = None
+        self.query_one("#write-done").display = False
+        self.query_one("#write-actions").display = False
+        self.query_one("#plan-table", DataTable).display = False
+        answers, stored = session.for_writing()
+        self._planned_revision = session.revision
+        progress = self.query_one("#keygen", ProgressBar)
+        progress.update(total=None, progress=0)
+        progress.display = True
+        self.say(f"Building the files for {self.out_dir} (keys are made now; nothing is written yet) ...")
+        self.plan_files(answers, stored, self.out_dir, session.base_dir, self.query_one("#force", Checkbox).value)
+
+    @work(thread=True, exclusive=True, group="write", exit_on_error=False)
+    def plan_files(self, answers, stored, out_dir: Path, base_dir: Path, force: bool) -> None:
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self.show_progress, done, total)
+
+        try:
+            prepared = writer.prepare(answers, stored, out_dir, base_dir, force, progress)
+        except writer.OutputFolderError as exc:
+            self.app.call_from_thread(self.show_folder_error, exc)
+            return
+        except OSError as exc:
+            self.app.call_from_thread(self.say, f"{exc.filename or out_dir}: cannot read: {exc.strerror}", True)
+            return
+        self.app.call_from_thread(self.show_plan, prepared)
+
+    def show_progress(self, done: int, total: int) -> None:
+        self.query_one("#keygen", ProgressBar).update(total=max(total, 1), progress=done)
+        self.say(f"Generating keys: {done} of {total} (the slow part; the wizard stays usable) ...")
+
+    def show_folder_error(self, exc: writer.OutputFolderError) -> None:
+        self.query_one("#keygen", ProgressBar).display = False
+        force = self.query_one("#force", Checkbox)
+        force.display = exc.foreign
+        extra = "\nTick the box below to write into it anyway (files there may be replaced)." if exc.foreign else ""
+        self.say(f"✗ {exc}{extra}", error=True)
+
+    def show_plan(self, prepared: writer.Prepared) -> None:
+        self.query_one("#keygen", ProgressBar).display = False
+        if not prepared.ok:
+            self.say("✗ The deployment cannot be written yet:\n"
+                     + "\n".join(problem_text(p, f"{p.field}: ") for p in prepared.problems)
+                     + "\nThe answers can still be saved (ctrl+s); write later with apim-wizard apply.", error=True)
+            return
+        self.prepared = prepared
+        plan = prepared.plan
+        assert plan is not None
+        table = self.query_one("#plan-table", DataTable)
+        table.clear()
+        for entry in plan.entries:
+            table.add_row(writer.status_name(entry), entry.file.path)
+        for path in plan.obsolete:
+            table.add_row("obsolete", f"{getattr(path, 'path', path)} (no longer generated)")
+        table.display = True
+        conflicts = writer.conflicts(plan)
+        overwrites = writer.overwrites(plan)
+        lines = [f"Plan for {prepared.out_dir}: {plan.summary()}."]
+        lines += [f"note: {note}" for note in prepared.build.notes]
+        button = self.query_one("#write-button", Button)
+        if conflicts:
+            lines.append(f"✗ {len(conflicts)} file(s) were edited by hand and would be overwritten: "
+                         + ", ".join(e.file.path for e in conflicts[:5])
+                         + ". Nothing will be written; move them away or use apim-wizard apply --force.")
+            button.disabled = True
+        else:
+            if overwrites:
+                lines.append(f"⚠ {len(overwrites)} existing file(s) will be replaced; you confirm that first.")
+            button.disabled = False
+        button.label = f"Write {len(plan.writes)} file{'s' * (len(plan.writes) != 1)}" if plan.writes else "Record (nothing changed)"
+        self.query_one("#write-actions").display = True
+        self.say("\n".join(lines), error=bool(conflicts))
+        if not button.disabled:
+            button.focus()
+
+    # ------------------------------------------------------------ write
+
+    @on(Button.Pressed, "#write-button")
+    def _write(self, event: Button.Pressed) -> None:
+        event.stop()
+        prepared = self.prepared
+        if prepared is None or prepared.plan is None or self._planned_revision != self.session.revision:
+            self.refresh_state()
+            return
+        overwrites = writer.overwrites(prepared.plan)
+        if overwrites:
+            listed = "\n".join(f"  {writer.status_name(e)}: {e.file.path}" for e in overwrites[:12])
+            more = f"\n  ... and {len(overwrites) - 12} more" if len(overwrites) > 12 else ""
+            dialog = confirm(f"Replace {len(overwrites)} file(s) in {prepared.out_dir}?",
+                             f"These files exist and will be replaced:\n{listed}{more}", "Replace them")
+            self.app.push_screen(dialog, lambda answer: self.write_files() if answer == "yes" else None)
+        else:
+            self.write_files()
+
+    def write_files(self) -> None:
+        self.query_one("#write-button", Button).disabled = True
+        self.writing = True
+        self.say("Writing ...")
+        self.run_write(self.prepared)
+
+    @work(thread=True, exclusive=True, group="write", exit_on_error=False)
+    def run_write(self, prepared: writer.Prepared) -> None:
+        try:
+            writer.write(prepared.plan)
+        except (OSError, writer.OutputFolderError) as exc:
+            self.writing = False
+            where = getattr(exc, "filename", None) or prepared.out_dir
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.app.call_from_thread(self.say, f"✗ {where}: cannot write: {reason}; files already renamed into "
+                                      "place are complete, none is half-written", True)
+            return
+        self.app.call_from_thread(self.show_done, prepared)
+
+    def show_done(self, prepared: writer.Prepared) -> None:
+        self.wrote = True
+        self.writing = False
+        self.session.written()
+        self.app.refresh_chrome()  # type: ignore[attr-defined]
+        plan = prepared.plan
+        assert plan is not None
+        out = prepared.out_dir
+        lines = [
+            f"✓ Wrote the deployment to {out}: {plan.summary()}.",
+            f"Passwords are in {out / writer.SECRETS_FILE} (mode 0600); keep it safe.",
+            f"Replay: apim-wizard apply --answers {out / ANSWERS_FILE} --out {out}",
+            "",
+            "Start order (RUNBOOK.md in the folder has every step, from the databases on):",
+        ]
+        for phase in writer.start_phases(prepared):
+            lines.append(f"{phase.number}. {phase.title}: {phase.why}")
+            if phase.load_balancers:
+                lines.append(f"   {', '.join(phase.load_balancers)} (configs in nginx/, certificates in lb/)")
+            elif not phase.starts and phase.nodes:
+                lines.append(f"   existing: {', '.join(n.name for n in phase.nodes)}: make sure they run")
+            for position, start in enumerate(phase.starts, 1):
+                lines += [
+                    f"   {position}. {start.node.name} on {start.node.hostname}: {start.service}",
+                    f"      by hand: {start.by_hand}",
+                    f"      ready when this prints an HTTP status: {start.ready_check}",
+                ]
+        self.query_one("#done-text", Static).update("\n".join(lines))
+        self.query_one("#plan-table", DataTable).display = False
+        self.query_one("#write-actions").display = False
+        self.say(f"✓ Done: {plan.summary()}.")
+        done = self.query_one("#write-done")
+        done.display = True
+        done.focus()
