@@ -109,7 +109,9 @@ class WizardApp(App[int]):
         yield KeyBar()
 
     async def on_mount(self) -> None:
+        self.preview.stale = False  # its first render waits for the first frame (startup time)
         await self.goto("start")
+        self.call_after_refresh(self.preview.request)
         for note in self.session.notes:
             self.notify(note, severity="warning", timeout=10)
 
@@ -141,8 +143,9 @@ class WizardApp(App[int]):
         wanted = self.preview_open if self.preview_open is not None else not narrow
         if self.current == "review":
             wanted = False  # Review shows every node's file itself
-        self.screen.set_class(wanted, "-preview-on")
-        self.screen.set_class(not wanted, "-preview-off")
+        # Display flags, not classes: a class on the screen restyles every widget.
+        self.preview.display = wanted
+        self.query_one("#main").display = not (narrow and wanted)
         if wanted and self.preview.stale:
             self.preview.request()
 
@@ -176,8 +179,10 @@ class WizardApp(App[int]):
             else:
                 pane.refresh_state()
         elif isinstance(pane, ReviewPane):
+            await pane.activate()
             await pane.refresh_state()
         elif isinstance(pane, WritePane):
+            await pane.activate()
             pane.refresh_state()
         self.built[key] = stamp
 
@@ -366,7 +371,7 @@ class WizardApp(App[int]):
         self.push_screen(HelpDialog(f"{current.title}: what it means in WSO2 API-M", body))
 
     def action_toggle_preview(self) -> None:
-        self.preview_open = not self.screen.has_class("-preview-on")
+        self.preview_open = not self.preview.display
         self.update_preview_visibility()
         if self.screen.has_class("-narrow"):
             if self.preview_open:
@@ -426,7 +431,7 @@ class WizardApp(App[int]):
             self.exit(0)
 
     async def action_quit(self) -> None:
-        if self.query_one(WritePane).writing:
+        if self.query_one(WritePane).writing:  # (a dialog cannot stop the writer thread half-way)
             self.notify("Files are being written; quit when that is done.", severity="warning")
             return
         if not self.session.dirty:

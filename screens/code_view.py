@@ -1,46 +1,69 @@
 """A scrollable, syntax-highlighted file: highlighted once per change, then only scrolled.
 
 A Static holding a rich Syntax re-runs the highlighter every time the screen repaints it
-(several times per keystroke); here the file is rendered to lines once when it changes and
-each repaint copies the visible part (Textual's line API), which keeps the preview within
-its keystroke budget (bench/bench_tui.py).
+(several times per keystroke).  Here each line is highlighted once and kept by its text,
+so an edit re-highlights only the lines it changed; every repaint copies the visible part
+(Textual's line API).  That keeps the preview within its keystroke budget
+(bench/bench_tui.py).  TOML tokens do not span lines in the files the wizard writes, so a
+line highlights the same alone as in its file.
 """
 
 from __future__ import annotations
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.syntax import Syntax
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 CHANGED_STYLE = Style(bgcolor="#4a4a10")
+MARK_STYLE = Style(color="red", bold=True)
+NUMBER_STYLE = Style(dim=True)
 
 
 class CodeView(ScrollView, can_focus=True):
-    """Read-only highlighted text.  Lines in ``changed`` get ❱ in the gutter and a background."""
+    """Read-only highlighted text with line numbers.  Lines in ``changed`` get ❱ in the
+    gutter and a background."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._strips: list[Strip] = []
+        self._lines: dict[str, list[Segment]] = {}  # highlighted line by its text
+        self._theme = ""
         self.text = ""
 
+    def _highlighted(self, syntax, line: str) -> list[Segment]:
+        segments = self._lines.get(line)
+        if segments is None:
+            text = syntax.highlight(line)
+            text.rstrip()
+            segments = [s for s in text.render(self.app.console) if s.text != "\n"]
+            if len(self._lines) > 5000:
+                self._lines.clear()
+            self._lines[line] = segments
+        return segments
+
     def set_code(self, text: str, language: str = "toml", changed: set[int] | frozenset[int] = frozenset()) -> None:
+        from rich.syntax import Syntax  # Pygments loads with the first file shown: startup time
+
         self.text = text
-        lines = text.splitlines() or [""]
-        width = max(len(line) for line in lines)
         theme = "monokai" if self.app.current_theme.dark else "default"
-        syntax = Syntax(text, language, theme=theme, line_numbers=True, highlight_lines=set(changed),
-                        word_wrap=False, background_color="default", code_width=max(width, 1))
-        for line in changed:
-            syntax.stylize_range(CHANGED_STYLE, (line, 0), (line + 1, 0))
-        console = self.app.console
-        gutter = len(str(len(lines))) + 3
-        options = console.options.update(width=width + gutter + 1, no_wrap=True, height=None)
-        rendered = console.render_lines(syntax, options, pad=False, new_lines=False)
-        self._strips = [Strip(Segment.simplify(line)) for line in rendered]
-        self.virtual_size = Size(max((s.cell_length for s in self._strips), default=0), len(self._strips))
+        if theme != self._theme:
+            self._theme, self._lines = theme, {}
+        syntax = Syntax("", language, theme=theme, background_color="default")
+        lines = text.splitlines()
+        width = len(str(len(lines)))
+        strips = []
+        for number, line in enumerate(lines, 1):
+            body = self._highlighted(syntax, line)
+            if number in changed:
+                gutter = [Segment("❱ ", MARK_STYLE), Segment(f"{number:>{width}} ", NUMBER_STYLE)]
+                body = list(Segment.apply_style(body, post_style=CHANGED_STYLE))
+            else:
+                gutter = [Segment("  "), Segment(f"{number:>{width}} ", NUMBER_STYLE)]
+            strips.append(Strip([*gutter, *body]))
+        self._strips = strips
+        self.virtual_size = Size(max((s.cell_length for s in strips), default=0), len(strips))
         self.refresh()
 
     def render_line(self, y: int) -> Strip:

@@ -219,10 +219,10 @@ class MultiChoiceField(AnswerField):
 
 
 SECRET_HOW = {
-    "generate": f"generate (kept in {SECRETS_FILE}, 0600)",
+    "generate": f"generate ({SECRETS_FILE}, 0600)",
     "env": "environment variable",
-    "file": "file (its first line)",
-    "type": "type it (kept in a secrets file)",
+    "file": "file (first line)",
+    "type": "type it (hidden)",
 }
 SECRET_INPUT_HINT = {
     "generate": "made once when the deployment is written",
@@ -242,7 +242,7 @@ class SecretField(AnswerField):
         self._kept = current  # a literal or { stored = true } from the answers: kept as it is
         options = []
         if isinstance(current, str) or (isinstance(current, dict) and current.get("stored")):
-            options.append((f"keep the value given ({describe_secret(current)})", "keep"))
+            options.append((f"keep: {describe_secret(current)}", "keep"))
         options += [(label, how) for how, label in SECRET_HOW.items()]
         if self.question.nullable:
             options.append(("none", "none"))

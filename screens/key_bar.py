@@ -7,6 +7,7 @@ changes (entering a table adds ctrl+t / ctrl+r).
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
@@ -22,19 +23,23 @@ class KeyBar(Static):
         self.bindings_changed(self.screen)
 
     def bindings_changed(self, screen: Screen) -> None:
-        shown = [(self.app.get_key_display(b), b.description, b.key, enabled)
-                 for _, b, enabled, _ in screen.active_bindings.values() if b.show]
+        active = [(node, b, enabled) for node, b, enabled, _ in screen.active_bindings.values() if b.show]
+        # The wizard's own keys first (next, back, ...), then those of the focused widget, quit last.
+        rank = {b.action: i for i, b in enumerate(self.app.BINDINGS) if isinstance(b, Binding)}
+        active.sort(key=lambda item: (item[1].action == "quit", item[0] is not self.app,
+                                      rank.get(item[1].action, len(rank))))
+        shown = [(self.app.get_key_display(b), b.description, b.key, enabled) for _, b, enabled in active]
         keys = tuple(shown)
         if keys == self._keys:
             return
         self._keys = keys
         parts = []
         for display, description, key, enabled in shown:
-            text = Content.from_markup("[b]$display[/b] $description", display=display, description=description)
+            text = Content.assemble((display, "bold"), " ", description)
             if enabled:
                 text = text.stylize(f"@click=app.simulate_key({key!r})")
             else:
                 text = text.stylize("dim")
             parts.append(text)
-        palette = Content.from_markup("[b]^p[/b] palette").stylize("@click=app.command_palette")
+        palette = Content.assemble(("^p", "bold"), " palette").stylize("@click=app.command_palette")
         self.update(Content("  ").join([*parts, palette]))

@@ -61,6 +61,7 @@ class PreviewPane(Vertical):
         self._shown: dict[str, str] = {}  # per node, the text last shown (to mark what changed)
         self._answers: Answers | None = None
         self._topology: Topology | None = None
+        self._rendered: tuple = (None, None, "")  # (answers, node, text) of the last render
         self._pending = False
         self.stale = True  # an edit came while the pane was hidden
         self.last_render_ms = 0.0  # wizard/ rendering of the last update (bench/bench_tui.py)
@@ -77,6 +78,7 @@ class PreviewPane(Vertical):
         """Other answers: nothing shown before is a baseline any more."""
         self._shown.clear()
         self._answers = self._topology = None
+        self._rendered = (None, None, "")
         self.node = None
         self.stale = True
 
@@ -86,7 +88,7 @@ class PreviewPane(Vertical):
 
     @property
     def is_displayed(self) -> bool:
-        return bool(self.display) and self.screen.has_class("-preview-on")
+        return bool(self.display)
 
     def request(self) -> None:
         """Render soon: once, for however many edits arrive before it runs."""
@@ -121,7 +123,11 @@ class PreviewPane(Vertical):
         name = self.node if self.node in self.nodes else self.nodes[0]
         self.node = name
         assert self._topology is not None
-        text = node_preview(self._topology, name) or ""
+        if self._rendered[:2] == (base, name):
+            text = self._rendered[2]  # an edit that left the answers invalid: the same last valid file
+        else:
+            text = node_preview(self._topology, name) or ""
+            self._rendered = (base, name, text)
         self.last_render_ms = (time.perf_counter() - started) * 1000
         changed = changed_lines(self._shown.get(name), text)
         self._shown[name] = text

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import OptionList, Static, TabbedContent, TabPane
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from wizard.preview import node_previews
@@ -38,12 +38,22 @@ class ReviewPane(Vertical):
         self._problems: list[Problem] = []
         self._revision = -1
         self._tab_names: list[str] | None = None
+        self.active = False  # built when first shown, like the step forms
+
+    async def activate(self) -> None:
+        if not self.active:
+            self.active = True
+            await self.recompose()
 
     @property
     def session(self) -> WizardSession:
         return self.app.session  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
+        if not self.active:
+            return
+        from textual.widgets import TabbedContent  # loaded with the step: startup time
+
         number = [s.key for s in STEPS].index("review") + 1
         yield Static(f"{number}/{len(STEPS)} Review  [dim](F1: what this means in WSO2 terms)[/]", classes="step-heading")
         yield Static("", id="review-summary", markup=False)
@@ -76,7 +86,9 @@ class ReviewPane(Vertical):
         await self.update_tabs(answers if answers is not None else session.last_valid)
 
     async def update_tabs(self, answers) -> None:
-        tabs = self.query_one("#node-tabs", TabbedContent)
+        from textual.widgets import TabPane
+
+        tabs = self.query_one("#node-tabs")
         texts = {node.name: text for node, text in (node_previews(answers) if answers is not None else [])}
         if list(texts) != self._tab_names:
             self._tab_names = list(texts)
@@ -93,7 +105,7 @@ class ReviewPane(Vertical):
         if listing.display and listing.option_count:
             listing.focus()
         else:
-            self.query_one("#node-tabs", TabbedContent).query("Tabs").first().focus()
+            self.query_one("#node-tabs").query("Tabs").first().focus()
 
     @on(OptionList.OptionSelected, "#problem-list")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

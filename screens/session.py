@@ -18,9 +18,9 @@ from typing import Any
 from wizard.cli_common import describe, load_layers
 from wizard.layers import LayeredAnswers, Origin
 from wizard.model import Answers
-from wizard.model_paths import MISSING, UNSET, get_value
+from wizard.model_paths import MISSING, TABLE, UNSET, get_value
 from wizard.problems import Path as FieldPath
-from wizard.problems import Problem, errors
+from wizard.problems import Problem, errors, format_path
 from wizard.questions import STEPS, Question, question_for, step_problems
 from wizard.saved_answers import keep_typed_secrets, save_answers, secrets_path_for
 from wizard.secrets_store import SecretsFileError, SecretStore
@@ -131,14 +131,15 @@ class WizardSession:
 
     def problems_by_key(self) -> dict[str, list[Problem]]:
         """Problems by the key of the (bound) question that answers them: what each field
-        shows.  Problems no question answers are under ``""`` (fixed on Review)."""
+        shows.  A problem about a whole table of the answer file (``control_plane`` missing)
+        is under ``section:`` + its path, shown at the table's heading; problems no question
+        answers are under ``""`` (fixed on Review)."""
         cached = self._by_key
         if cached is not None and cached[0] == self.revision:
             return cached[1]
         by_key: dict[str, list[Problem]] = {}
         for problem in self.problems():
-            question = question_for(problem.path)
-            by_key.setdefault(question.key if question is not None else "", []).append(problem)
+            by_key.setdefault(problem_key(problem), []).append(problem)
         self._by_key = (self.revision, by_key)
         return by_key
 
@@ -246,6 +247,16 @@ class WizardSession:
     def written(self) -> None:
         """The deployment (with its answers.toml) was written: nothing typed is lost on quit."""
         self.dirty = False
+
+
+def problem_key(problem: Problem) -> str:
+    """Where a problem is shown: its question's key, ``section:PATH``, or ``""`` (no question)."""
+    question = question_for(problem.path)
+    if question is None:
+        return ""
+    if len(problem.path) < len(question.path) and question.kind != TABLE:
+        return "section:" + format_path(problem.path)
+    return question.key
 
 
 def first_errors(problems: Iterable[Problem], limit: int = 3) -> list[str]:

@@ -101,8 +101,11 @@ class DatabasesPane(StepPane):
         for box in self.query(".jdbc-url").results(Static):
             key = box.name or ""
             model = unwrap(Databases.model_fields[key].annotation)
+            table = effective_value(raw, ("databases", key))
+            # The URL does not depend on the password: one being typed must not hide it.
+            fields = {**table, "password": {"generate": True}} if isinstance(table, dict) else table
             try:
-                db = model.model_validate(effective_value(raw, ("databases", key)))
+                db = model.model_validate(fields)
             except ValidationError:
                 set_text(box, "JDBC URL: shown once type, host, port and name are valid")
                 continue

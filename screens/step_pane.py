@@ -20,12 +20,12 @@ from textual.widgets import Checkbox, Static
 
 from wizard.model_paths import SECTION, TABLE, spec_at
 from wizard.problems import Path as FieldPath
-from wizard.problems import format_path, warnings
+from wizard.problems import format_path
 from wizard.questions import STEPS, Question, Step, question_for, questions
 
-from .fields import AnswerField, Tick, field_id, make_field, set_text
+from .fields import AnswerField, Tick, field_id, make_field, problem_text, set_text
 from .rows_editor import RowsEditor
-from .session import WizardSession
+from .session import WizardSession, problem_key
 
 EDITORS = "Input, Select, Checkbox, Button"
 
@@ -138,6 +138,8 @@ class StepPane(VerticalScroll):
                     yield from self.section_end(section)
                 if parent:
                     yield Static(section_title(parent), classes="section-heading", markup=False)
+                    yield Static("", classes="field-problems section-problems", name=f"section:{format_path(parent)}",
+                                 markup=False)
                 section = parent
             if question.kind == TABLE:
                 yield RowsEditor(question, self.session, list(shown.columns), self.table_title(question))
@@ -201,17 +203,29 @@ class StepPane(VerticalScroll):
         for table in self.children_of(RowsEditor):
             table.show_problems(by_key)
         self.update_extras()
+        shown_keys = {f"section:{format_path(s.question.path[:-1])}" for s in self.shown()}
+        for box in self.query(".section-problems").results(Static):
+            problems = by_key.get(box.name or "", [])
+            set_text(box, "\n".join(problem_text(p) for p in problems))
+            box.display = bool(problems)
+        shown_keys |= {s.question.key for s in self.shown()}
+        mine = [p for key, problems in by_key.items() for p in problems
+                if key and (q := question_for(p.path)) is not None and q.step == self.step.key]
+        elsewhere = [p for p in mine if problem_key(p) not in shown_keys and not any(
+            problem_key(p).startswith(k + "[") for k in shown_keys)]
         step_errors = self.session.step_errors(self.step.key)
-        step_warnings = [p for p in warnings(self.session.problems())
-                         if (q := question_for(p.path)) is not None and q.step == self.step.key]
-        status = self.query_one(".step-status", Static)
+        step_warnings = [p for p in mine if p.severity == "warning"]
         if step_errors:
-            set_text(status, f"✗ {len(step_errors)} problem{'s' * (len(step_errors) != 1)} in this step: "
-                          "Next (ctrl+n) waits until they are fixed.")
+            text = (f"✗ {len(step_errors)} problem{'s' * (len(step_errors) != 1)} in this step: "
+                    "Next (ctrl+n) waits until they are fixed.")
         elif step_warnings:
-            set_text(status, f"⚠ {len(step_warnings)} warning{'s' * (len(step_warnings) != 1)}; ctrl+n: next step.")
+            text = f"⚠ {len(step_warnings)} warning{'s' * (len(step_warnings) != 1)}; ctrl+n: next step."
         else:
-            set_text(status, "✓ No problems in this step; ctrl+n: next step.")
+            text = "✓ No problems in this step; ctrl+n: next step."
+        # Problems of fields not on the form (folded away, or not asked for these answers).
+        text += "".join(f"\n{problem_text(p, f'{p.field}: ')}" for p in elsewhere)
+        status = self.query_one(".step-status", Static)
+        set_text(status, text)
         status.set_class(bool(step_errors), "-errors")
 
     async def rebuild(self) -> None:

@@ -60,10 +60,9 @@ class StepList(OptionList):
             if not needed[step.key]:
                 text = text.stylize("dim")
             options.append(Option(text, id=step.key))
-        highlighted = self.highlighted
         self.clear_options()
         self.add_options(options)
-        self.highlighted = highlighted if highlighted is not None else [s.key for s in STEPS].index(current)
+        self.highlighted = [s.key for s in STEPS].index(current)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from wizard.answers_io import ANSWERS_FILE
 from wizard.questions import STEPS
@@ -31,12 +31,25 @@ class WritePane(Vertical):
         self._planned_revision = -1
         self.wrote = False
         self.writing = False  # files are being written: quitting waits
+        self.active = False  # built when first shown, like the step forms
+
+    async def activate(self) -> None:
+        if not self.active:
+            self.active = True
+            await self.recompose()
+            self.query_one("#plan-table").add_columns("status", "file")  # type: ignore[attr-defined]
+            self.query_one("#write-actions").display = False
+            self.query_one("#write-done").display = False
 
     @property
     def session(self) -> WizardSession:
         return self.app.session  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
+        if not self.active:
+            return
+        from textual.widgets import DataTable, ProgressBar  # loaded with the step: startup time
+
         number = [s.key for s in STEPS].index("write") + 1
         yield Static(f"{number}/{len(STEPS)} Write  [dim](F1: what this means in WSO2 terms)[/]", classes="step-heading")
         with Horizontal(classes="field-line"):
@@ -60,16 +73,11 @@ class WritePane(Vertical):
         with VerticalScroll(id="write-done"):
             yield Static("", id="done-text", markup=False)
 
-    def on_mount(self) -> None:
-        self.query_one("#plan-table", DataTable).add_columns("status", "file")
-        self.query_one("#write-actions").display = False
-        self.query_one("#write-done").display = False
-
     # ------------------------------------------------------------ state
 
     def refresh_state(self) -> None:
         """After an edit elsewhere: a plan made for other answers is no longer offered."""
-        if self.prepared is not None and self._planned_revision != self.session.revision and not self.wrote:
+        if self.active and self.prepared is not None and self._planned_revision != self.session.revision and not self.wrote:
             self.query_one("#write-button", Button).disabled = True
             self.say("The answers changed since this plan: plan again (enter in the folder field).")
 
@@ -113,10 +121,10 @@ class WritePane(Vertical):
         self.prepared = None
         self.query_one("#write-done").display = False
         self.query_one("#write-actions").display = False
-        self.query_one("#plan-table", DataTable).display = False
+        self.query_one("#plan-table").display = False
         answers, stored = session.for_writing()
         self._planned_revision = session.revision
-        progress = self.query_one("#keygen", ProgressBar)
+        progress = self.query_one("#keygen")
         progress.update(total=None, progress=0)
         progress.display = True
         self.say(f"Building the files for {self.out_dir} (keys are made now; nothing is written yet) ...")
@@ -138,18 +146,18 @@ class WritePane(Vertical):
         self.app.call_from_thread(self.show_plan, prepared)
 
     def show_progress(self, done: int, total: int) -> None:
-        self.query_one("#keygen", ProgressBar).update(total=max(total, 1), progress=done)
+        self.query_one("#keygen").update(total=max(total, 1), progress=done)
         self.say(f"Generating keys: {done} of {total} (the slow part; the wizard stays usable) ...")
 
     def show_folder_error(self, exc: writer.OutputFolderError) -> None:
-        self.query_one("#keygen", ProgressBar).display = False
+        self.query_one("#keygen").display = False
         force = self.query_one("#force", Checkbox)
         force.display = exc.foreign
         extra = "\nTick the box below to write into it anyway (files there may be replaced)." if exc.foreign else ""
         self.say(f"✗ {exc}{extra}", error=True)
 
     def show_plan(self, prepared: writer.Prepared) -> None:
-        self.query_one("#keygen", ProgressBar).display = False
+        self.query_one("#keygen").display = False
         if not prepared.ok:
             self.say("✗ The deployment cannot be written yet:\n"
                      + "\n".join(problem_text(p, f"{p.field}: ") for p in prepared.problems)
@@ -158,7 +166,7 @@ class WritePane(Vertical):
         self.prepared = prepared
         plan = prepared.plan
         assert plan is not None
-        table = self.query_one("#plan-table", DataTable)
+        table = self.query_one("#plan-table")
         table.clear()
         for entry in plan.entries:
             table.add_row(writer.status_name(entry), entry.file.path)
@@ -251,7 +259,7 @@ class WritePane(Vertical):
                     f"      ready when this prints an HTTP status: {start.ready_check}",
                 ]
         self.query_one("#done-text", Static).update("\n".join(lines))
-        self.query_one("#plan-table", DataTable).display = False
+        self.query_one("#plan-table").display = False
         self.query_one("#write-actions").display = False
         self.say(f"✓ Done: {plan.summary()}.")
         done = self.query_one("#write-done")

@@ -31,6 +31,16 @@ async def type_text(pilot: Pilot, text: str, clear: bool = True) -> None:
     await pilot.press(*text)
 
 
+async def paste_text(pilot: Pilot, text: str) -> None:
+    """Replace the focused input's text by pasting (as a terminal's bracketed paste does):
+    one event instead of a key press per character, for tests about something else than typing."""
+    from textual import events
+
+    await pilot.press("end", "ctrl+u")
+    pilot.app.focused.post_message(events.Paste(text))
+    await pilot.pause()
+
+
 async def choose(pilot: Pilot, label_start: str) -> None:
     """On a focused Select: open it and pick the option whose label starts with ``label_start``."""
     select = pilot.app.focused
