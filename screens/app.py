@@ -14,6 +14,7 @@ answers are not saved), ctrl+p the command palette (jump to a step or a field).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from wizard.questions import STEPS, Question, all_questions, question_for, step
 from wizard.secrets_store import SecretsFileError
 
 from .dialogs import ChoiceDialog, HelpDialog, PathDialog, confirm
-from .fields import AnswerEdited, AnswerUnparsed, field_id, owning_field, set_text
+from .fields import field_id, owning_field, set_text
 from .key_bar import KeyBar
 from .preview_pane import PreviewPane
 from .review_pane import ProblemChosen, ReviewPane
@@ -70,7 +71,7 @@ def short_summary(session: WizardSession) -> str:
 class WizardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "apim-wizard"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    WIDE = 100  # columns from which the step list and the preview sit beside the form
     BINDINGS = [
         Binding("ctrl+n", "next_step", "Next", priority=True),
         Binding("ctrl+b", "previous_step", "Back", priority=True),
@@ -111,7 +112,15 @@ class WizardApp(App[int]):
     async def on_mount(self) -> None:
         self.preview.stale = False  # its first render waits for the first frame (startup time)
         await self.goto("start")
-        self.call_after_refresh(self.preview.request)
+        self.call_after_refresh(self.settled)
+
+    def settled(self) -> None:
+        """After the first frame: the preview's first render, and the garbage collector back.
+        Everything loaded so far lives as long as the app, so it is frozen: full collections
+        walking it again and again would stall keystrokes (~100 ms each)."""
+        self.preview.request()
+        gc.freeze()
+        gc.enable()
         for note in self.session.notes:
             self.notify(note, severity="warning", timeout=10)
 
@@ -138,19 +147,28 @@ class WizardApp(App[int]):
         self.query_one(StepList).show(self.current, self.visited, errors, needed)
         self.query_one(Breadcrumb).show(self.current, self.visited, errors, needed)
 
-    def update_preview_visibility(self) -> None:
-        narrow = self.screen.has_class("-narrow")
+    def update_layout(self) -> None:
+        """What is beside the form, for the terminal's width and the F2 switch."""
+        if not self.query(PreviewPane):
+            return  # a resize before the widgets are there
+        narrow = self.narrow
+        # Display flags, not classes (breakpoints): a class on the screen restyles every widget.
+        self.query_one(StepList).display = not narrow
+        self.query_one(Breadcrumb).display = narrow
         wanted = self.preview_open if self.preview_open is not None else not narrow
         if self.current == "review":
             wanted = False  # Review shows every node's file itself
-        # Display flags, not classes: a class on the screen restyles every widget.
         self.preview.display = wanted
         self.query_one("#main").display = not (narrow and wanted)
         if wanted and self.preview.stale:
             self.preview.request()
 
+    @property
+    def narrow(self) -> bool:
+        return self.size.width < self.WIDE
+
     def on_resize(self, event: events.Resize) -> None:
-        self.call_after_refresh(self.update_preview_visibility)
+        self.update_layout()
 
     # ------------------------------------------------------------------ steps
 
@@ -166,7 +184,7 @@ class WizardApp(App[int]):
         self.query_one(ContentSwitcher).current = f"step-{key}"
         await self.refresh_pane(key, rebuild=True)
         self.refresh_chrome()
-        self.update_preview_visibility()
+        self.update_layout()
         if focus:
             self.pane(key).focus_first()  # type: ignore[attr-defined]
 
@@ -244,15 +262,14 @@ class WizardApp(App[int]):
 
     # ------------------------------------------------------------------ edits
 
-    @on(AnswerEdited)
-    async def _answer_edited(self, message: AnswerEdited) -> None:
-        self.session.set(message.question, message.value)
-        await self.after_edit()
+    async def answer_changed(self, question: Question, value: object) -> None:
+        """A field's new answer (UNSET: cleared), straight from the field."""
+        self.session.set(question, value)
+        await self.after_edit(typed=True)
 
-    @on(AnswerUnparsed)
-    async def _answer_unparsed(self, message: AnswerUnparsed) -> None:
-        self.session.set_unparsed(message.question, message.text, message.message)
-        await self.after_edit()
+    async def answer_unparsed(self, question: Question, text: str, message: str) -> None:
+        self.session.set_unparsed(question, text, message)
+        await self.after_edit(typed=True)
 
     @on(RowAdded)
     async def _row_added(self, message: RowAdded) -> None:
@@ -274,10 +291,10 @@ class WizardApp(App[int]):
         if isinstance(pane, StepPane):
             pane.focus_id(field_id(message.table.path))
 
-    async def after_edit(self) -> None:
+    async def after_edit(self, typed: bool = False) -> None:
         await self.refresh_pane(self.current)
-        self.preview.request()
         self.refresh_chrome()
+        self.preview.request(now=typed)
 
     @on(ProblemChosen)
     async def _problem_chosen(self, message: ProblemChosen) -> None:
@@ -372,8 +389,8 @@ class WizardApp(App[int]):
 
     def action_toggle_preview(self) -> None:
         self.preview_open = not self.preview.display
-        self.update_preview_visibility()
-        if self.screen.has_class("-narrow"):
+        self.update_layout()
+        if self.narrow:
             if self.preview_open:
                 self.preview.query_one("#preview-text").focus()
             else:
@@ -478,6 +495,10 @@ def run_tui(args) -> int:
         raise CliError("the wizard needs a terminal (stdin and stdout); for scripted runs give the answers "
                        "instead: apim-wizard apply --answers FILE --out DIR (or apim-wizard prompt)", EXIT_USAGE)
     start = Start(args.preset, tuple(args.answers or ()), tuple(args.assignments or ()))
-    session = WizardSession.open(start, out_dir=args.out)
-    result = WizardApp(session).run()
+    gc.disable()  # until the first frame is drawn (WizardApp.settled): startup time
+    try:
+        session = WizardSession.open(start, out_dir=args.out)
+        result = WizardApp(session).run()
+    finally:
+        gc.enable()
     return result if isinstance(result, int) else EXIT_OK

@@ -65,6 +65,9 @@ class CodeView(ScrollView, can_focus=True):
         self._strips = strips
         self.virtual_size = Size(max((s.cell_length for s in strips), default=0), len(strips))
         self.refresh()
+        # Also mark the region on the screen itself: set from a keystroke's handler, the new
+        # text then goes out with the frame that shows the keystroke (one frame, not two).
+        self.screen.refresh(self.region)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -1,8 +1,8 @@
 """One widget per question kind: the editor, its label and its problems.
 
 A field never judges a value itself: it parses the text with the question
-(:meth:`Question.parse`) and reports the answer up (:class:`AnswerEdited`); the app puts it
-into the session and hands every field its problems from the one validator.  Values are
+(:meth:`Question.parse`) and hands the answer to the app (``answer_changed``), which puts it
+into the session and gives every field its problems from the one validator.  Values are
 loaded from the session when the field is built; the operator's own text stays as typed.
 """
 
@@ -13,7 +13,6 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -56,25 +55,6 @@ class Tick(Checkbox):
     @property
     def BUTTON_INNER(self) -> str:  # type: ignore[override]  # read by Checkbox when it draws
         return "X" if self.value else " "
-
-
-class AnswerEdited(Message):
-    """The operator changed an answer (UNSET: cleared it)."""
-
-    def __init__(self, question: Question, value: Any) -> None:
-        super().__init__()
-        self.question = question
-        self.value = value
-
-
-class AnswerUnparsed(Message):
-    """The operator's text for an answer cannot even be parsed (e.g. malformed TOML)."""
-
-    def __init__(self, question: Question, text: str, message: str) -> None:
-        super().__init__()
-        self.question = question
-        self.text = text
-        self.message = message
 
 
 class AnswerField(Vertical):
@@ -124,8 +104,10 @@ class AnswerField(Vertical):
             set_text(box, "\n".join(problem_text(p) for p in problems))
             box.display = bool(problems)
 
-    def edited(self, value: Any) -> None:
-        self.post_message(AnswerEdited(self.question, value))
+    async def edited(self, value: Any) -> None:
+        """Hand the answer to the app at once.  (A message would travel through every
+        container up to the app, and the screen would paint in between: keystroke latency.)"""
+        await self.app.answer_changed(self.question, value)  # type: ignore[attr-defined]
 
 
 class TextField(AnswerField):
@@ -142,7 +124,7 @@ class TextField(AnswerField):
         yield editor
 
     @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
+    async def _changed(self, event: Input.Changed) -> None:
         event.stop()
         if event.value == self._text:
             return
@@ -150,9 +132,9 @@ class TextField(AnswerField):
         try:
             value = self.question.parse(event.value)
         except ValueError as exc:
-            self.post_message(AnswerUnparsed(self.question, event.value, str(exc)))
+            await self.app.answer_unparsed(self.question, event.value, str(exc))  # type: ignore[attr-defined]
             return
-        self.edited(value)
+        await self.edited(value)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -168,10 +150,10 @@ class BoolField(AnswerField):
         yield editor
 
     @on(Checkbox.Changed)
-    def _changed(self, event: Checkbox.Changed) -> None:
+    async def _changed(self, event: Checkbox.Changed) -> None:
         event.stop()
         event.checkbox.label = "yes" if event.value else "no"
-        self.edited(event.value)
+        await self.edited(event.value)
 
 
 class ChoiceField(AnswerField):
@@ -190,12 +172,12 @@ class ChoiceField(AnswerField):
         return f"{choice}: {explained}" if explained else choice
 
     @on(Select.Changed)
-    def _changed(self, event: Select.Changed) -> None:
+    async def _changed(self, event: Select.Changed) -> None:
         event.stop()
         if event.value == self._value:
             return
         self._value = event.value
-        self.edited(UNSET if event.value is Select.NULL else event.value)
+        await self.edited(UNSET if event.value is Select.NULL else event.value)
 
 
 class MultiChoiceField(AnswerField):
@@ -210,12 +192,12 @@ class MultiChoiceField(AnswerField):
                 yield box
 
     @on(Checkbox.Changed)
-    def _changed(self, event: Checkbox.Changed) -> None:
+    async def _changed(self, event: Checkbox.Changed) -> None:
         event.stop()
         checked = {box.name for box in self.query(Checkbox) if box.value}
         current = self.current if isinstance(self.current, list) else []
         value = [c for c in current if c in checked] + [c for c in self.question.choices if c in checked and c not in current]
-        self.edited(value)
+        await self.edited(value)
 
 
 SECRET_HOW = {
@@ -276,7 +258,7 @@ class SecretField(AnswerField):
         return text
 
     @on(Select.Changed, ".secret-how")
-    def _how_changed(self, event: Select.Changed) -> None:
+    async def _how_changed(self, event: Select.Changed) -> None:
         event.stop()
         how = str(event.value)
         if how == self._how:
@@ -291,15 +273,15 @@ class SecretField(AnswerField):
         with entry.prevent(Input.Changed):
             entry.value = ""
         self._text = ""
-        self.edited(self.value_for(how, ""))
+        await self.edited(self.value_for(how, ""))
 
     @on(Input.Changed, ".secret-text")
-    def _text_changed(self, event: Input.Changed) -> None:
+    async def _text_changed(self, event: Input.Changed) -> None:
         event.stop()
         if event.value == self._text:
             return
         self._text = event.value
-        self.edited(self.value_for(self._how, event.value))
+        await self.edited(self.value_for(self._how, event.value))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -25,6 +25,8 @@ from .code_view import CodeView
 from .fields import set_text
 from .session import first_errors
 
+THROTTLE = 0.05  # seconds between renders while keys arrive faster than that
+
 
 def changed_lines(before: str | None, after: str) -> list[int]:
     """1-based numbers of the lines of ``after`` that differ from ``before``."""
@@ -63,6 +65,7 @@ class PreviewPane(Vertical):
         self._topology: Topology | None = None
         self._rendered: tuple = (None, None, "")  # (answers, node, text) of the last render
         self._pending = False
+        self._rendered_at = 0.0
         self.stale = True  # an edit came while the pane was hidden
         self.last_render_ms = 0.0  # wizard/ rendering of the last update (bench/bench_tui.py)
 
@@ -90,17 +93,28 @@ class PreviewPane(Vertical):
     def is_displayed(self) -> bool:
         return bool(self.display)
 
-    def request(self) -> None:
-        """Render soon: once, for however many edits arrive before it runs."""
+    def request(self, now: bool = False) -> None:
+        """Render: ``now`` (a keystroke) at once, unless the last render was less than
+        THROTTLE ago; then, and otherwise, soon, once for however many edits arrive before it
+        runs.  A single keystroke costs one render right away; a held key or a burst of them
+        at most one render per THROTTLE, the last one always shown."""
         self.stale = True
         if self._pending or not self.is_displayed:
             return
+        wait = THROTTLE - (time.perf_counter() - self._rendered_at)
+        if now and wait <= 0:
+            self.render_now()
+            return
         self._pending = True
-        self.call_later(self.render_now)
+        if now:
+            self.set_timer(wait, self.render_now)
+        else:
+            self.call_later(self.render_now)
 
     def render_now(self) -> None:
         self._pending = False
         self.stale = False
+        self._rendered_at = time.perf_counter()
         session = self.app.session  # type: ignore[attr-defined]
         note = self.query_one("#preview-note", Static)
         code = self.query_one("#preview-text", CodeView)
