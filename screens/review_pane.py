@@ -12,11 +12,11 @@ from textual.widgets.option_list import Option
 
 from wizard.preview import node_previews
 from wizard.problems import Problem, errors, warnings
-from wizard.questions import STEPS, question_for, step
+from wizard.questions import question_for, step
 
 from .code_view import CodeView
 from .fields import problem_text
-from .session import WizardSession
+from .step_view import StepView, step_heading
 
 
 class ProblemChosen(Message):
@@ -32,30 +32,19 @@ def where(problem: Problem) -> str:
     return f"step {step(question.step).title}"
 
 
-class ReviewPane(Vertical):
+class ReviewPane(StepView, Vertical):
     def __init__(self) -> None:
         super().__init__(id="step-review", classes="step-pane")
         self._problems: list[Problem] = []
         self._revision = -1
         self._tab_names: list[str] | None = None
-        self.active = False  # built when first shown, like the step forms
-
-    async def activate(self) -> None:
-        if not self.active:
-            self.active = True
-            await self.recompose()
-
-    @property
-    def session(self) -> WizardSession:
-        return self.app.session  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         if not self.active:
             return
         from textual.widgets import TabbedContent  # loaded with the step: startup time
 
-        number = [s.key for s in STEPS].index("review") + 1
-        yield Static(f"{number}/{len(STEPS)} Review  [dim](F1: what this means in WSO2 terms)[/]", classes="step-heading")
+        yield step_heading("review")
         yield Static("", id="review-summary", markup=False)
         yield OptionList(id="problem-list", compact=True)
         yield TabbedContent(id="node-tabs")

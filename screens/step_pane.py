@@ -21,11 +21,12 @@ from textual.widgets import Checkbox, Static
 from wizard.model_paths import SECTION, TABLE, spec_at
 from wizard.problems import Path as FieldPath
 from wizard.problems import format_path
-from wizard.questions import STEPS, Question, Step, question_for, questions
+from wizard.questions import Question, Step, question_for, questions
 
 from .fields import AnswerField, Tick, field_id, make_field, problem_text, set_text
 from .rows_editor import RowsEditor
-from .session import WizardSession, problem_key
+from .session import problem_key
+from .step_view import StepView, step_heading
 
 EDITORS = "Input, Select, Checkbox, Button"
 
@@ -60,21 +61,15 @@ def cluster_mode(table: Question, raw: dict) -> str:
     return "single node" if rows == 1 else f"{rows} nodes"
 
 
-class StepPane(VerticalScroll):
+class StepPane(StepView, VerticalScroll):
     """A step's form.  Subclasses add what a step shows besides its fields."""
 
     def __init__(self, step: Step) -> None:
         super().__init__(id=f"step-{step.key}", classes="step-pane")
         self.step = step
-        self.number = [s.key for s in STEPS].index(step.key) + 1
         self.show_advanced = False
         self.revealed: set[str] = set()  # advanced fields shown because they had a problem
         self._signature: tuple | None = None
-        self.active = False  # built on first show: the app starts drawing without every form
-
-    @property
-    def session(self) -> WizardSession:
-        return self.app.session  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------ what to show
 
@@ -126,8 +121,7 @@ class StepPane(VerticalScroll):
             return
         self.reveal_problems()
         self._signature = self.signature()
-        yield Static(f"{self.number}/{len(STEPS)} {self.step.title}  [dim](F1: what this means in WSO2 terms)[/]",
-                     classes="step-heading")
+        yield step_heading(self.step.key)
         yield from self.lead()
         section: FieldPath | None = None
         for shown in self.shown():

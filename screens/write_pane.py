@@ -14,44 +14,35 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from wizard.answers_io import ANSWERS_FILE
-from wizard.questions import STEPS
 
 from . import deployment_writer as writer
 from .dialogs import confirm
 from .fields import Tick, problem_text
-from .session import WizardSession, first_errors
+from .session import first_errors
+from .step_view import StepView, step_heading
 
 DEFAULT_OUT = "apim-deployment"
 
 
-class WritePane(Vertical):
+class WritePane(StepView, Vertical):
     def __init__(self) -> None:
         super().__init__(id="step-write", classes="step-pane")
         self.prepared: writer.Prepared | None = None
         self._planned_revision = -1
         self.wrote = False
         self.writing = False  # files are being written: quitting waits
-        self.active = False  # built when first shown, like the step forms
 
-    async def activate(self) -> None:
-        if not self.active:
-            self.active = True
-            await self.recompose()
-            self.query_one("#plan-table").add_columns("status", "file")  # type: ignore[attr-defined]
-            self.query_one("#write-actions").display = False
-            self.query_one("#write-done").display = False
-
-    @property
-    def session(self) -> WizardSession:
-        return self.app.session  # type: ignore[attr-defined]
+    def built(self) -> None:
+        self.query_one("#plan-table").add_columns("status", "file")  # type: ignore[attr-defined]
+        self.query_one("#write-actions").display = False
+        self.query_one("#write-done").display = False
 
     def compose(self) -> ComposeResult:
         if not self.active:
             return
         from textual.widgets import DataTable, ProgressBar  # loaded with the step: startup time
 
-        number = [s.key for s in STEPS].index("write") + 1
-        yield Static(f"{number}/{len(STEPS)} Write  [dim](F1: what this means in WSO2 terms)[/]", classes="step-heading")
+        yield step_heading("write")
         with Horizontal(classes="field-line"):
             yield Label("Output folder", classes="field-label")
             out = self.session.out_dir
