@@ -319,7 +319,8 @@ class WizardApp(App[int]):
             if answer != "yes":
                 return
             try:
-                session = WizardSession.open(message.start, out_dir=self.session.out_dir)
+                session = WizardSession.open(message.start, out_dir=self.session.out_dir,
+                                             environ=self.session.environ)
             except CliError as exc:
                 self.notify(str(exc), title="Cannot open the answers", severity="error", timeout=10)
                 return

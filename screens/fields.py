@@ -104,6 +104,9 @@ class AnswerField(Vertical):
             set_text(box, "\n".join(problem_text(p) for p in problems))
             box.display = bool(problems)
 
+    def refresh_derived(self) -> None:
+        """Show what other answers imply for this one (see TextField)."""
+
     async def edited(self, value: Any) -> None:
         """Hand the answer to the app at once.  (A message would travel through every
         container up to the app, and the screen would paint in between: keystroke latency.)"""
@@ -116,12 +119,21 @@ class TextField(AnswerField):
     def editors(self) -> ComposeResult:
         unparsed = self.session.unparsed.get(self.question.key)
         self._text = unparsed.text if unparsed else as_text(self.current)
-        derived = self.question.derived_text(self.session.raw)
-        hint = {LIST: "a, b", MAPPING: "key=value, key2=value2"}.get(self.question.kind, "")
-        placeholder = f"empty: {derived}" if derived else hint
-        editor = Input(self._text, placeholder=placeholder, compact=True, classes="editor")
+        editor = Input(self._text, placeholder=self.placeholder(), compact=True, classes="editor")
         editor.tooltip = self.question.help
         yield editor
+
+    def placeholder(self) -> str:
+        """What an empty answer stands for (it follows other answers: the port of the type)."""
+        derived = self.question.derived_text(self.session.raw)
+        hint = {LIST: "a, b", MAPPING: "key=value, key2=value2"}.get(self.question.kind, "")
+        return f"empty: {derived}" if derived else hint
+
+    def refresh_derived(self) -> None:
+        editor = self.query_one(Input)
+        text = self.placeholder()
+        if editor.placeholder != text:
+            editor.placeholder = text
 
     @on(Input.Changed)
     async def _changed(self, event: Input.Changed) -> None:

@@ -76,6 +76,7 @@ class WizardSession:
     revision: int = 0  # bumped on every edit: widgets and caches compare it
     unparsed: dict[str, Unparsed] = field(default_factory=dict)
     last_valid: Answers | None = None  # the latest answers that passed, for the preview
+    environ: Mapping[str, str] | None = None  # where APIM_WIZARD_* answers came from (None: os.environ)
     _validated: tuple[int, Answers | None, list[Problem]] | None = None
     _by_key: tuple[int, dict[str, list[Problem]]] | None = None
 
@@ -87,7 +88,7 @@ class WizardSession:
         args = argparse.Namespace(preset=start.preset, answers=list(start.answer_files) or None,
                                   assignments=list(start.assignments), source_required=False)
         layered = load_layers(args, environ)
-        session = cls(layered, start, out_dir=out_dir)
+        session = cls(layered, start, out_dir=out_dir, environ=environ)
         for path in start.answer_files:
             try:
                 session.known_secrets.update(SecretStore.load(secrets_path_for(path)).stored)

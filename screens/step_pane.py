@@ -194,6 +194,7 @@ class StepPane(StepView, VerticalScroll):
         for field in self.children_of(AnswerField):
             if not field.in_table:
                 field.show_problems(by_key.get(field.question.key, []))
+                field.refresh_derived()
         for table in self.children_of(RowsEditor):
             table.show_problems(by_key)
         self.update_extras()

@@ -355,7 +355,19 @@ async def test_start_opens_an_answer_file_and_reports_a_bad_path(tmp_path):
         assert "1 CP" in text_of(app, "#summary")
 
 
-async def test_write_plans_first_confirms_overwrites_and_keeps_unchanged_files(tmp_path):
+async def test_write_plans_first_confirms_overwrites_and_keeps_unchanged_files(tmp_path, monkeypatch):
+    import threading
+
+    from screens.write_pane import WritePane
+
+    progress: list[tuple[int, int, bool]] = []
+    shown = WritePane.show_progress
+
+    def recorded(self, done, total):  # called in the UI thread for the worker's progress
+        progress.append((done, total, threading.current_thread() is threading.main_thread()))
+        shown(self, done, total)
+
+    monkeypatch.setattr(WritePane, "show_progress", recorded)
     out = tmp_path / "out"
     app = make_app("ha", out_dir=out)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -363,6 +375,8 @@ async def test_write_plans_first_confirms_overwrites_and_keeps_unchanged_files(t
         await pilot.press("enter")  # plan
         await settle(pilot)
         assert not out.exists()  # the plan wrote nothing
+        # Keys were made in a worker thread, the progress bar followed them in the UI thread.
+        assert progress and progress[-1][0] == progress[-1][1] > 1 and all(main for _, _, main in progress)
         await pilot.press("enter")  # write
         await settle(pilot)
         first = (out / "cp-1/repository/conf/deployment.toml").read_bytes()
@@ -458,3 +472,16 @@ def test_without_a_terminal_the_wizard_does_not_start(argv, capsys):
         assert "needs a terminal" in capsys.readouterr().err
     else:
         assert out.getvalue().startswith("usage: apim-wizard")
+
+
+async def test_the_database_type_sets_what_an_empty_port_means_and_the_url():
+    app = make_app("ha")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.goto("databases")
+        await pilot.pause()
+        port = app.query_one("#q-databases-apim_db-port Input", Input)
+        assert port.placeholder == "empty: 3306, the usual port for mysql"
+        assert "jdbc:mysql://db.example.com:3306/apim_db" in text_of(app, ".jdbc-url")
+        await choose(pilot, "postgre")
+        assert port.placeholder == "empty: 5432, the usual port for postgre"
+        assert "jdbc:postgresql://db.example.com:5432/apim_db" in text_of(app, ".jdbc-url")
