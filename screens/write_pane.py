@@ -67,9 +67,17 @@ class WritePane(StepView, Vertical):
     # ------------------------------------------------------------ state
 
     def refresh_state(self) -> None:
-        """After an edit elsewhere: a plan made for other answers is no longer offered."""
-        if self.active and self.prepared is not None and self._planned_revision != self.session.revision and not self.wrote:
-            self.query_one("#write-button", Button).disabled = True
+        """After an edit elsewhere: a plan (or a written deployment) of other answers is
+        no longer offered as current."""
+        if not self.active or self.prepared is None or self._planned_revision == self.session.revision:
+            return
+        self.query_one("#write-button", Button).disabled = True
+        if self.wrote:
+            self.wrote = False
+            self.query_one("#write-done").display = False
+            self.say(f"The answers changed since the deployment was written to {self.prepared.out_dir}: plan again "
+                     "(enter in the folder field) to see what changes.")
+        else:
             self.say("The answers changed since this plan: plan again (enter in the folder field).")
 
     def focus_first(self) -> None:
