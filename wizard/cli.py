@@ -26,7 +26,10 @@ from .cli_common import (
     report_problems,
     validated_answers,
 )
-from .plan import OutputDirError, Status, apply_plan, check_output_dir, make_plan
+from .answers_io import ANSWERS_FILE
+from .plan import OutputDirError, Status, check_output_dir, make_plan
+from .plan_report import masker_for, print_conflicts, print_diffs, print_plan, print_result
+from .writer import apply_plan
 from .presets import list_presets
 from .problems import Problem
 from .secrets_store import SECRETS_FILE, SecretsFileError, SecretStore, resolve_secrets
@@ -36,8 +39,11 @@ from .cli_answers import COMMANDS as ANSWER_COMMANDS
 def _apply_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--out", metavar="DIR", type=Path, required=True, help="output folder")
-    parser.add_argument("--dry-run", action="store_true", help="show what would be written; write nothing")
-    parser.add_argument("--force", action="store_true", help="write into a non-empty folder the wizard did not create")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="show the plan and the differences (secrets masked); write nothing")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a folder the wizard did not create, and replace files edited by hand "
+                        "(each is backed up under DIR/.apim-wizard/backups first)")
     parser.add_argument("--rotate-certs", action="store_true",
                         help="reissue every leaf certificate with new keys (the CA is kept)")
     parser.add_argument(
@@ -62,35 +68,46 @@ def cmd_apply(args, out: TextIO) -> int:
     if not build.ok:
         report_problems(build.problems, source, sys.stderr)
         raise CliError(f"{source}: fix the errors above; nothing was written", EXIT_INVALID)
+    # The output's own answers.toml given as --answers is this run's input: an edit there
+    # is the point, not a conflict.
+    own_answers = out_dir / ANSWERS_FILE
+    inputs = {ANSWERS_FILE} if args.answers is not None and _same_file(args.answers, own_answers) else set()
     try:
-        plan = make_plan(out_dir, build.files)
+        plan = make_plan(out_dir, build.files, force=args.force, inputs=inputs)
     except OutputDirError as exc:
         raise CliError(str(exc), EXIT_IO) from None
     except OSError as exc:
         raise CliError(f"{exc.filename or out_dir}: cannot read: {exc.strerror}", EXIT_IO) from None
 
     print(f"{source}: {describe(answers)} -> {out_dir}", file=out)
-    for entry in plan.entries:
-        shown = entry.status.value if not entry.mode_only else "mode"
-        print(f"  {shown:<10} {entry.file.path}", file=out)
-    for path in plan.obsolete:
-        print(f"  {'obsolete':<10} {path} (no longer generated; left in place)", file=out)
+    print_plan(plan, out)
     for note in build.notes:
         print(f"  note: {note}", file=out)
     if args.dry_run:
-        print(f"dry run: would write {plan.summary()}; nothing was written", file=out)
+        print_diffs(plan, masker_for(build.topology.answers if build.topology else None, out_dir), out)
+        refused = f"; {len(plan.conflicts)} edited file(s) would stop it (see --force)" if plan.conflicts else ""
+        print(f"dry run: would write {plan.summary()}{refused}; nothing was written", file=out)
         return EXIT_OK
+    if plan.conflicts:
+        print_conflicts(plan, sys.stderr)
+        raise CliError(f"{out_dir}: nothing was written", EXIT_IO)
     try:
-        apply_plan(plan)
+        result = apply_plan(plan)
+    except OutputDirError as exc:
+        raise CliError(str(exc), EXIT_IO) from None
     except OSError as exc:
         raise CliError(f"{exc.filename or out_dir}: cannot write: {exc.strerror}", EXIT_IO) from None
-    if plan.count(Status.NEW) + plan.count(Status.CHANGED) == 0:
-        print("no changes: the output already matches the answers", file=out)
-    else:
-        print(f"done: {plan.summary()}", file=out)
-    if any(e.file.path == SECRETS_FILE for e in plan.entries):
+    print_result(plan, result, out_dir, out)
+    if any(e.file.path == SECRETS_FILE and e.status in (Status.NEW, Status.CHANGED) for e in plan.entries):
         print(f"generated passwords are in {out_dir / SECRETS_FILE} (mode 0600); keep it safe", file=out)
     return EXIT_OK
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return b.exists() and a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def cmd_validate(args, out: TextIO) -> int:
@@ -149,7 +166,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         print(f"apim-wizard: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
-        print("apim-wizard: interrupted; files already renamed into place are complete, none is half-written",
+        print("apim-wizard: interrupted; every file is its old or its new version; apply again to complete",
               file=sys.stderr)
         return 130
     except BrokenPipeError:
