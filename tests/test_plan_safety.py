@@ -215,7 +215,7 @@ def test_loosened_mode_is_restored(applied):
     code, text = run("apply", "--answers", applied / "answers.toml", "--out", applied)
     assert code == 0
     assert f"mode       {CP1} (content unchanged; mode set to 0600)" in text
-    assert "no changes" in text and "modes corrected on 1 file(s)" in text
+    assert "no changes" in text and "modes corrected on 1 file(s) and folder(s)" in text
     assert (applied / CP1).stat().st_mode & 0o777 == 0o600
 
 

@@ -141,6 +141,7 @@ class Plan:
     force: bool = False
     interrupted: bool = False  # an earlier apply was killed before it finished
     leftovers: list[str] = field(default_factory=list)  # its temporary files
+    loose_dirs: list[str] = field(default_factory=list)  # folders of secret files others can enter
     manifest: dict | None = None  # as read
 
     def count(self, status: Status) -> int:
@@ -164,7 +165,7 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         """Anything for an apply to do besides recording the manifest."""
-        return bool(self.writes or self.removals or self.leftovers or self.interrupted)
+        return bool(self.writes or self.removals or self.leftovers or self.interrupted or self.loose_dirs)
 
     def new_manifest(self) -> dict:
         files = {
@@ -303,6 +304,7 @@ def make_plan(
         seen.add(planned.path)
         plan.entries.append(_classify(out_dir, planned, ours.get(planned.path), force, planned.path in inputs))
 
+    plan.loose_dirs = _loose_secret_dirs(out_dir, files)
     for path in sorted(set(ours) - seen):
         current = _read_regular(out_dir / path)
         secret = modes.get(path) is not None and not int(modes[path], 8) & 0o077
@@ -340,3 +342,24 @@ def _classify(out_dir: Path, planned: PlannedFile, ours: set[str] | None, force:
         # only difference, so it stays.
         return PlanEntry(planned, status, Action.KEEP, digest)
     return PlanEntry(planned, status, Action.CONFLICT, digest)
+
+
+def secret_dirs(files: list[PlannedFile]) -> set[PurePosixPath]:
+    """Every folder (below the output folder) on the way to a secret file."""
+    out: set[PurePosixPath] = set()
+    for planned in files:
+        if planned.secret:
+            out.update(p for p in PurePosixPath(planned.path).parents if p != PurePosixPath("."))
+    return out
+
+
+def _loose_secret_dirs(out_dir: Path, files: list[PlannedFile]) -> list[str]:
+    loose = []
+    for folder in sorted(secret_dirs(files)):
+        try:
+            mode = os.lstat(out_dir / folder).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if stat.S_ISDIR(mode) and mode & 0o077:
+            loose.append(folder.as_posix())
+    return loose

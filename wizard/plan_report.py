@@ -39,6 +39,8 @@ def print_plan(plan: Plan, out: TextIO) -> None:
     for entry in plan.entries:
         label = _LABEL.get(entry.action, entry.status.value)
         print(f"  {label:<10} {entry.file.path}{_note(entry)}", file=out)
+    for folder in plan.loose_dirs:
+        print(f"  {'mode':<10} {folder}/ (folder of secret files: set to 0700)", file=out)
     for obsolete in plan.obsolete:
         if obsolete.action is Obsolete.GONE:
             continue
@@ -108,7 +110,8 @@ def print_result(plan: Plan, result: ApplyResult, out_dir: Path, out: TextIO) ->
         print(f"  backup     {path} -> {backup}", file=out)
     content = [e for e in result.written if e.action is not Action.CHMOD]
     if not content and not result.removed:
-        modes = f" (modes corrected on {len(result.written)} file(s))" if result.written else ""
+        fixed = len(result.written) + len(plan.loose_dirs)
+        modes = f" (modes corrected on {fixed} file(s) and folder(s))" if fixed else ""
         print(f"no changes: the output already matches the answers{modes}", file=out)
     else:
         print(f"done: {plan.summary()}", file=out)

@@ -47,6 +47,7 @@ from .plan import (
     PlanEntry,
     backup_path,
     find_leftovers,
+    secret_dirs,
     read_journal,
     sha256,
 )
@@ -169,14 +170,6 @@ def _state_dir(out_dir: Path) -> None:
     ensure_dir(out_dir, PurePosixPath(STATE_DIR), secret=True)
 
 
-def _secret_dirs(plan: Plan) -> set[PurePosixPath]:
-    return {PurePosixPath(e.file.path).parent for e in plan.entries if e.file.secret}
-
-
-def _is_secret_dir(parent: PurePosixPath, secret_dirs: set[PurePosixPath]) -> bool:
-    return any(d == parent or parent in d.parents for d in secret_dirs)
-
-
 def _check_unchanged_since_plan(plan: Plan) -> None:
     for entry in plan.entries:
         if entry.action in (Action.NONE, Action.KEEP, Action.INPUT):
@@ -218,11 +211,13 @@ def apply_plan(plan: Plan) -> ApplyResult:
         _fsync_dir(out_dir / STATE_DIR)
         checkpoints.step()
 
-        secret_dirs = _secret_dirs(plan)
+        private = secret_dirs([e.file for e in plan.entries])
+        for folder in plan.loose_dirs:
+            os.chmod(out_dir / folder, SECRET_DIR_MODE)
         touched: set[Path] = set()
         for entry in writes:
             relative = PurePosixPath(entry.file.path)
-            ensure_dir(out_dir, relative.parent, _is_secret_dir(relative.parent, secret_dirs))
+            ensure_dir(out_dir, relative.parent, relative.parent in private)
             target = out_dir / relative
             if entry.action is Action.REPLACE:
                 result.backups[entry.file.path] = _backup(out_dir, entry.file.path, target.read_bytes(), touched)
@@ -255,7 +250,9 @@ def apply_plan(plan: Plan) -> ApplyResult:
             result.removed.append(obsolete.path)
             touched.add(target.parent)
             checkpoints.step()
-            _prune_empty_dirs(out_dir, target.parent)
+        for obsolete in plan.obsolete:
+            if obsolete.action is not Obsolete.LEAVE:
+                _prune_empty_dirs(out_dir, (out_dir / obsolete.path).parent)
         _fsync_all({d for d in touched if d.exists()})
 
         write_atomic(out_dir / MANIFEST, manifest_text.encode(), SECRET_MODE)
