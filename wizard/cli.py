@@ -14,6 +14,7 @@ from typing import TextIO
 
 from . import __version__
 from .build import BuildOptions, build_deployment
+from .hardening import gate, review
 from .cli_common import (
     EXIT_INVALID,
     EXIT_IO,
@@ -50,6 +51,28 @@ def _apply_arguments(parser: argparse.ArgumentParser) -> None:
         "--secrets", metavar="FILE", type=Path,
         help=f"take generated secrets from FILE (default: DIR/{SECRETS_FILE}); they are kept in DIR/{SECRETS_FILE}",
     )
+    _production_argument(parser)
+
+
+def _production_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--production", action="store_true",
+                        help="production checks (default passwords, weak keys and protocols, plaintext "
+                        "connections, ...) are errors, not warnings; [hardening] accept lists exceptions")
+
+
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    _production_argument(parser)
+
+
+def report_hardening(answers, files, production: bool, out: TextIO) -> bool:
+    """Print the production checks; True when they stop a --production run."""
+    shown, accepted = gate(review(answers, files), answers, production)
+    report_problems(shown, "production checks" + ("" if production else " (errors with --production)"),
+                    sys.stderr if production and shown else out)
+    for note in accepted:
+        print(f"  accepted {note}", file=out)
+    return production and bool(shown)
 
 
 def cmd_apply(args, out: TextIO) -> int:
@@ -79,15 +102,21 @@ def cmd_apply(args, out: TextIO) -> int:
     except OSError as exc:
         raise CliError(f"{exc.filename or out_dir}: cannot read: {exc.strerror}", EXIT_IO) from None
 
+    blocked = report_hardening(build.topology.answers, build.files, args.production, out)
     print(f"{source}: {describe(answers)} -> {out_dir}", file=out)
     print_plan(plan, out)
     for note in build.notes:
         print(f"  note: {note}", file=out)
     if args.dry_run:
-        print_diffs(plan, masker_for(build.topology.answers if build.topology else None, out_dir), out)
+        print_diffs(plan, masker_for(build.topology.answers, out_dir), out)
         refused = f"; {len(plan.conflicts)} edited file(s) would stop it (see --force)" if plan.conflicts else ""
         print(f"dry run: would write {plan.summary()}{refused}; nothing was written", file=out)
+        if blocked:
+            raise CliError("--production: fix the production checks above (or accept them in [hardening])", EXIT_INVALID)
         return EXIT_OK
+    if blocked:
+        raise CliError("--production: fix the production checks above (or accept them in [hardening]); "
+                       "nothing was written", EXIT_INVALID)
     if plan.conflicts:
         print_conflicts(plan, sys.stderr)
         raise CliError(f"{out_dir}: nothing was written", EXIT_IO)
@@ -117,6 +146,11 @@ def cmd_validate(args, out: TextIO) -> int:
     resolution = resolve_secrets(answers, None, base_dir=base_dir, generate=lambda: "x" * 24)
     unresolved = [Problem(p.path, p.message, severity="warning") for p in resolution.problems]
     report_problems(unresolved, f"{source} (secret references)", out)
+    # Without a build there are no keys or generated files to inspect: apply checks those too.
+    blocked = report_hardening(resolution.answers or answers, (), args.production, out)
+    if blocked:
+        raise CliError(f"{source}: --production: fix the production checks above (or accept them in [hardening])",
+                       EXIT_INVALID)
     print(f"{source}: valid: {describe(answers)}", file=out)
     return EXIT_OK
 
@@ -131,7 +165,7 @@ def cmd_presets(args, out: TextIO) -> int:
 
 COMMANDS: list[Command] = [
     Command("apply", "write the deployment's files (headless)", _apply_arguments, cmd_apply),
-    Command("validate", "list every problem in the answers", add_source_arguments, cmd_validate),
+    Command("validate", "list every problem in the answers", _validate_arguments, cmd_validate),
     Command("presets", "list the shipped presets", lambda parser: None, cmd_presets),
     *ANSWER_COMMANDS,
 ]

@@ -1,0 +1,287 @@
+"""Production checks: each finding names the field and the fix, never a secret; --production
+turns them into errors unless accepted in [hardening]."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+from cryptography.x509.oid import NameOID
+
+from conftest import preset_raw
+from wizard.cli import main
+from wizard.hardening import Finding, gate, review
+from wizard.model import HARDENING_CHECKS
+from wizard.plan import PlannedFile
+from wizard.validation import validate_answers
+
+SAFE_DB = {"sslMode": "VERIFY_IDENTITY"}
+
+
+def hardened_raw(preset: str = "ha") -> dict:
+    raw = preset_raw(preset)
+    raw["jms_tls"] = {"enabled": True}
+    raw["secure_vault"] = {"enabled": True, "mode": "plaintext"}
+    for key in ("apim_db", "shared_db"):
+        raw["databases"][key]["params"] = dict(SAFE_DB)
+    return raw
+
+
+def findings(raw: dict, files=()) -> list[Finding]:
+    answers, problems = validate_answers(raw)
+    assert answers is not None, problems
+    return review(answers, files)
+
+
+def codes(raw: dict, files=()) -> list[tuple[str, str]]:
+    return [(f.code, ".".join(map(str, f.path))) for f in findings(raw, files)]
+
+
+def test_hardened_answers_have_no_findings():
+    assert findings(hardened_raw()) == []
+
+
+def test_every_check_has_a_code_the_answers_accept():
+    assert set(HARDENING_CHECKS) == {
+        "default_credentials", "default_keystore", "weak_keys", "weak_tls", "jms_plaintext",
+        "db_superuser", "db_plaintext", "hostname_verification", "plaintext_secrets"}
+
+
+def test_default_credentials_never_echo_the_value():
+    raw = hardened_raw()
+    raw["super_admin"]["password"] = "admin"
+    raw["keystores"] = {"tls": {"file_name": "tls.p12", "alias": "tls", "password": "wso2carbon"}}
+    raw["databases"]["apim_db"]["password"] = "apimadmin"  # = the default user name
+    got = findings(raw)
+    assert [(f.code, ".".join(f.path)) for f in got] == [
+        ("default_credentials", "super_admin.password"),
+        ("default_credentials", "keystores.tls.password"),
+        ("default_credentials", "databases.apim_db.password"),
+    ]
+    assert "admin/admin" in got[0].message
+    for finding in got:
+        text = str(finding.problem())
+        assert "wso2carbon\"" not in text and "apimadmin" not in text and "fix:" in text
+
+
+def test_shipped_keystore_names():
+    raw = hardened_raw()
+    raw["keystores"] = {
+        "primary": {"file_name": "wso2carbon.jks", "type": "JKS", "alias": "wso2carbon"},
+        "truststore": {"file_name": "client-truststore.jks", "type": "JKS"},
+    }
+    assert codes(raw) == [("default_keystore", "keystores.primary.file_name"),
+                          ("default_keystore", "keystores.truststore.file_name")]
+
+
+def test_weak_jms_protocols():
+    raw = hardened_raw()
+    raw["jms_tls"] = {"enabled": True, "protocols": ["TLSv1.2", "TLSv1"], "allow_weak_protocols": True}
+    assert codes(raw) == [("weak_tls", "jms_tls.protocols")]
+
+
+def test_jms_plaintext_only_between_hosts():
+    raw = hardened_raw()
+    raw["jms_tls"] = {"enabled": False}
+    assert codes(raw) == [("jms_plaintext", "jms_tls.enabled")]
+    local = preset_raw("local")  # every node on localhost
+    local["secure_vault"] = {"enabled": True, "mode": "plaintext"}
+    assert codes(local) == []
+
+
+@pytest.mark.parametrize("db_type, user", [("mysql", "root"), ("mssql", "sa"), ("postgre", "postgres"),
+                                           ("oracle", "SYSTEM"), ("mariadb", "root")])
+def test_database_superusers(db_type, user):
+    raw = hardened_raw()
+    raw["databases"]["shared_db"] = {"type": db_type, "host": "db.example.com", "user": user,
+                                     "params": {"sslMode": "verify-full", "sslmode": "verify-full",
+                                                "sslConnection": True}}
+    assert ("db_superuser", "databases.shared_db.user") in codes(raw)
+
+
+@pytest.mark.parametrize("db_type, params, verdict", [
+    ("mysql", {}, "does not require TLS"),
+    ("mysql", {"useSSL": False}, "turns TLS off"),
+    ("mysql", {"sslMode": "DISABLED"}, "turns TLS off"),
+    ("mysql", {"sslMode": "PREFERRED"}, "does not require TLS"),
+    ("mysql", {"sslMode": "REQUIRED"}, None),
+    ("mysql", {"useSSL": True, "requireSSL": True}, None),
+    ("mariadb", {}, "does not enable TLS"),
+    ("mariadb", {"sslMode": "disable"}, "turns TLS off"),
+    ("mariadb", {"sslMode": "verify-full"}, None),
+    ("mariadb", {"useSsl": True}, None),
+    ("postgre", {}, "does not require TLS"),
+    ("postgre", {"sslmode": "prefer"}, "does not require TLS"),
+    ("postgre", {"sslmode": "disable"}, "turns TLS off"),
+    ("postgre", {"ssl": True}, None),
+    ("postgre", {"sslmode": "verify-full"}, None),
+    ("mssql", {}, None),  # mssql-jdbc 10.2+ encrypts by default
+    ("mssql", {"encrypt": False}, "turns TLS off"),
+    ("mssql", {"trustServerCertificate": True}, "trusts any server certificate"),
+    ("db2", {}, "does not enable TLS"),
+    ("db2", {"sslConnection": True}, None),
+    ("oracle", {}, None),  # negotiated by the server (native network encryption): not judged
+])
+def test_database_tls_per_type(db_type, params, verdict):
+    raw = hardened_raw()
+    raw["databases"]["shared_db"] = {"type": db_type, "host": "db.example.com", "params": params}
+    got = [f for f in findings(raw) if f.code == "db_plaintext"]
+    if verdict is None:
+        assert got == []
+    else:
+        (finding,) = got
+        assert verdict in finding.message and finding.path == ("databases", "shared_db", "params")
+
+
+def test_loopback_database_is_not_judged():
+    raw = hardened_raw()
+    raw["databases"]["shared_db"] = {"type": "mysql", "host": "127.0.0.1", "params": {"useSSL": False}}
+    assert [f for f in findings(raw) if f.code == "db_plaintext"] == []
+
+
+def test_plaintext_secrets():
+    raw = hardened_raw()
+    del raw["secure_vault"]
+    assert codes(raw) == [("plaintext_secrets", "secure_vault.enabled")]
+
+
+# ------------------------------------------------------------------ build files
+
+
+def _cert(key, signer=None, algorithm=None, name="node.example.com"):
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Some CA")]) if signer else subject
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .sign(signer or key, algorithm or hashes.SHA256()))
+
+
+@pytest.fixture(scope="module")
+def small_rsa():
+    return rsa.generate_private_key(public_exponent=65537, key_size=1024)
+
+
+@pytest.fixture(scope="module")
+def good_rsa():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def test_weak_keys_in_pem_and_pkcs12(small_rsa, good_rsa):
+    raw = hardened_raw()
+    raw["keystores"] = {"tls": {"file_name": "tls.p12", "alias": "tls", "password": "Store-Pass-1"}}
+    weak_pem = _cert(small_rsa).public_bytes(serialization.Encoding.PEM)
+    weak_key = small_rsa.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption())
+    weak_store = pkcs12.serialize_key_and_certificates(b"tls", small_rsa, _cert(small_rsa), None,
+                                                       BestAvailableEncryption(b"Store-Pass-1"))
+    sha1_signed = _cert(good_rsa, signer=good_rsa, algorithm=hashes.SHA1())
+    good_store = pkcs12.serialize_key_and_certificates(b"tls", good_rsa, _cert(good_rsa), None,
+                                                       BestAvailableEncryption(b"Store-Pass-1"))
+    files = [
+        PlannedFile("lb/gw.crt", weak_pem),
+        PlannedFile("lb/gw.key", weak_key, 0o600),
+        PlannedFile("gw-1/repository/resources/security/tls.p12", weak_store, 0o600),
+        PlannedFile("gw-2/repository/resources/security/tls.p12", good_store, 0o600),
+        PlannedFile("lb/old.crt", sha1_signed.public_bytes(serialization.Encoding.PEM)),
+        PlannedFile("lb/ec.crt", _cert(ec.generate_private_key(ec.SECP256R1())).public_bytes(serialization.Encoding.PEM)),
+    ]
+    got = [f for f in findings(raw, files) if f.code == "weak_keys"]
+    messages = [f.message for f in got]
+    assert any(m.startswith("lb/gw.crt: certificate CN=node.example.com: RSA 1024-bit key") for m in messages)
+    assert any(m.startswith("lb/gw.key: private key: RSA 1024-bit key") for m in messages)
+    assert sum(m.startswith("gw-1/repository/resources/security/tls.p12") for m in messages) == 2
+    assert any(m.startswith("lb/old.crt") and "SHA1" in m for m in messages)
+    assert not any(m.startswith(("gw-2/", "lb/ec.crt")) for m in messages)
+    assert {f.path for f in got if "tls.p12" in f.message} == {("pki", "tls_key")}
+
+
+def _cp_config(extra: str = "") -> PlannedFile:
+    text = '[server]\nserver_role = "control-plane"\n' + extra
+    return PlannedFile("cp-1/repository/conf/deployment.toml", text.encode(), 0o600)
+
+
+def test_broker_tls_listener_left_at_wso2_default():
+    raw = hardened_raw()
+    assert codes(raw, [_cp_config()]) == [("weak_tls", "jms_tls.enabled")]
+    disabled = _cp_config("[broker.transport.amqp.ssl_connection]\nenabled = false\n")
+    assert codes(raw, [disabled]) == []
+    strong = _cp_config('[broker.transport.amqp.ssl_connection]\nssl_enabled_protocols = "TLSv1.2,TLSv1.3"\n')
+    assert codes(raw, [strong]) == []
+    weak = _cp_config('[broker.transport.amqp.ssl_connection]\nssl_enabled_protocols = "TLSv1,TLSv1.2"\n')
+    assert codes(raw, [weak]) == [("weak_tls", "jms_tls.protocols")]
+
+
+def test_hostname_verification_in_start_scripts():
+    raw = hardened_raw()
+    allow = PlannedFile("gw-1/start.sh", b'exec sh bin/api-manager.sh -Dhttpclient.hostnameVerifier=AllowAll "$@"\n', 0o755)
+    plain = PlannedFile("gw-2/start.sh", b'exec sh bin/api-manager.sh -Dprofile=gateway-worker "$@"\n', 0o755)
+    strict = PlannedFile("cp-1/start.sh", b'exec sh bin/api-manager.sh -Dhttpclient.hostnameVerifier=Strict\n', 0o755)
+    got = [f.message.split(":")[0] for f in findings(raw, [allow, plain, strict]) if f.code == "hostname_verification"]
+    assert got == ["gw-1/start.sh", "gw-2/start.sh"]
+
+
+def test_gate_accepts_by_code():
+    raw = hardened_raw()
+    raw["jms_tls"] = {"enabled": False}
+    raw["hardening"] = {"accept": ["jms_plaintext"]}
+    answers, _ = validate_answers(raw)
+    shown, accepted = gate(review(answers), answers, production=True)
+    assert shown == [] and [p.field for p in accepted] == ["jms_tls.enabled"]
+
+
+def test_unknown_accepted_code_is_a_validation_error():
+    raw = hardened_raw()
+    raw["hardening"] = {"accept": ["db_plaintxt"]}
+    answers, problems = validate_answers(raw)
+    assert answers is None
+    assert 'did you mean "db_plaintext"' in str(problems[0])
+
+
+# ------------------------------------------------------------------------- CLI
+
+
+def write_answers(tmp_path, raw) -> str:
+    import tomlkit
+
+    path = tmp_path / "answers.toml"
+    path.write_text(tomlkit.dumps(raw))
+    return str(path)
+
+
+def test_apply_warns_by_default_and_production_refuses(tmp_path, capsys):
+    raw = preset_raw("ha")
+    answers = write_answers(tmp_path, raw)
+    out = io.StringIO()
+    assert main(["apply", "--answers", answers, "--out", str(tmp_path / "a")], out=out) == 0
+    assert "warning jms_tls.enabled" in out.getvalue() and "(errors with --production)" in out.getvalue()
+    assert main(["apply", "--answers", answers, "--out", str(tmp_path / "b"), "--production"], out=io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert "error   databases.apim_db.params" in err and "nothing was written" in err
+    assert not (tmp_path / "b").exists()
+    assert main(["apply", "--answers", answers, "--out", str(tmp_path / "c"), "--production", "--dry-run"],
+                out=io.StringIO()) == 1
+    assert not (tmp_path / "c").exists()
+
+
+def test_production_passes_when_hardened_or_accepted(tmp_path):
+    raw = hardened_raw()
+    raw["jms_tls"] = {"enabled": False}
+    raw["hardening"] = {"accept": ["jms_plaintext"]}
+    out = io.StringIO()
+    code = main(["apply", "--answers", write_answers(tmp_path, raw), "--out", str(tmp_path / "o"), "--production"],
+                out=out)
+    assert code == 0, out.getvalue()
+    assert "accepted jms_tls.enabled" in out.getvalue()
+
+
+def test_validate_production(tmp_path):
+    answers = write_answers(tmp_path, preset_raw("wso2-docs-single"))
+    assert main(["validate", "--answers", answers], out=io.StringIO()) == 0
+    assert main(["validate", "--answers", answers, "--production"], out=io.StringIO()) == 1

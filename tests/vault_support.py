@@ -1,0 +1,105 @@
+"""Primary key material for secure-vault tests, and Java's view of the ciphertexts."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+from cryptography.x509.oid import NameOID
+
+JAVA_DECRYPT = r"""
+import java.io.FileInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.Key;
+import java.security.KeyStore;
+import java.util.Base64;
+import javax.crypto.Cipher;
+
+/** Decrypts secure-vault values as API-M's FileBaseSecretRepository does: Cipher "RSA". */
+public class VaultDecrypt {
+    public static void main(String[] args) throws Exception {
+        // args: keystore type password alias cases-file
+        KeyStore store = KeyStore.getInstance(args[1]);
+        try (FileInputStream in = new FileInputStream(args[0])) {
+            store.load(in, args[2].toCharArray());
+        }
+        Key key = store.getKey(args[3], args[2].toCharArray());
+        for (String line : Files.readAllLines(Path.of(args[4]), StandardCharsets.UTF_8)) {
+            if (line.isEmpty()) continue;
+            String[] parts = line.split("\t");
+            Cipher cipher = Cipher.getInstance("RSA");
+            cipher.init(Cipher.DECRYPT_MODE, key);
+            byte[] plain = cipher.doFinal(Base64.getDecoder().decode(parts[1]));
+            String expected = new String(Base64.getDecoder().decode(parts[2]), StandardCharsets.UTF_8);
+            String got = new String(plain, StandardCharsets.UTF_8);
+            System.out.println(parts[0] + " " + (got.equals(expected) ? "ok" : "MISMATCH"));
+        }
+    }
+}
+"""
+
+
+@dataclass
+class FixtureMaterial:
+    """Stands in for the PKI's PkiMaterial: what the vault needs of it."""
+
+    primary_cert: x509.Certificate
+    primary_key: rsa.RSAPrivateKey
+
+
+@lru_cache(maxsize=None)
+def fixture_material(bits: int = 2048) -> FixtureMaterial:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "apim-wizard test primary")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.KeyUsage(True, False, True, True, False, False, False, False, False), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return FixtureMaterial(cert, key)
+
+
+def fixture_keystore(material: FixtureMaterial, alias: str, password: str) -> bytes:
+    return pkcs12.serialize_key_and_certificates(
+        alias.encode(), material.primary_key, material.primary_cert, None, BestAvailableEncryption(password.encode()))
+
+
+def java_or_skip() -> str:
+    java = shutil.which("java")
+    if java is None:
+        if os.environ.get("APIM_WIZARD_CI"):
+            pytest.fail("java is missing in CI: .ci/run installs a JRE")
+        pytest.skip("no JRE here (CI installs one)")
+    return java
+
+
+def java_decrypt(keystore: Path, store_type: str, password: str, alias: str,
+                 cases: list[tuple[str, str, str]], workdir: Path) -> dict[str, str]:
+    """{alias: "ok" | "MISMATCH"} from Java's Cipher.getInstance("RSA") with the keystore's key."""
+    import base64
+
+    java = java_or_skip()
+    source = workdir / "VaultDecrypt.java"
+    source.write_text(JAVA_DECRYPT)
+    lines = workdir / "cases.tsv"
+    lines.write_text("".join(f"{a}\t{c}\t{base64.b64encode(p.encode()).decode()}\n" for a, c, p in cases))
+    result = subprocess.run([java, str(source), str(keystore), store_type, password, alias, str(lines)],
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    return dict(line.split(" ", 1) for line in result.stdout.splitlines())
