@@ -1,5 +1,11 @@
-"""SIGKILL at every file operation of a real apply: every file is old or new, never torn,
-and the next apply completes the job to exactly what an uninterrupted apply writes.
+"""SIGKILL at every file operation of a real apply.
+
+After each kill: every file is its old version or the new version the killed apply meant
+to write (the journal names it), never torn.  The same command run again settles the
+interrupted apply as a whole (completed, keys and certificates included, when its renames
+had begun; undone when not), then finishes: the output is what an uninterrupted apply
+writes (byte for byte where no key is generated), consistent with its manifest, and a
+further run reports no changes.
 
 The CLI runs as a subprocess (the installed ``apim-wizard`` program); the test hook
 ``APIM_WIZARD_TEST_CRASH_AFTER=N`` makes it SIGKILL itself after its N-th file operation.
@@ -7,6 +13,8 @@ The CLI runs as a subprocess (the installed ``apim-wizard`` program); the test h
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -17,11 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from wizard.plan import STATE_DIR, TEMP_SUFFIX
-from wizard.writer import CRASH_ENV
+from wizard.plan import JOURNAL, MANIFEST, STATE_DIR, TEMP_SUFFIX
+from wizard.writer import CRASH_ENV, temp_path
 
 EXE = shutil.which("apim-wizard") or str(Path(sys.executable).parent / "apim-wizard")
 CP1 = "cp-1/repository/conf/deployment.toml"
+KEY_SUFFIXES = (".p12", ".jks", ".pfx", ".key", ".crt", ".pem")
 
 
 def cli(*argv, crash_after: int | None = None) -> subprocess.CompletedProcess:
@@ -31,24 +40,29 @@ def cli(*argv, crash_after: int | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([EXE, *map(str, argv)], capture_output=True, text=True, env=env, timeout=120)
 
 
-def files(folder: Path, state: bool = True) -> dict[str, tuple[bytes, int]]:
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def files(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file the operator uses (not the wizard's state), with its mode."""
     if not folder.exists():
         return {}
-    out = {}
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder).as_posix()
-        if path.is_file() and (state or not relative.startswith(STATE_DIR + "/")):
-            out[relative] = (path.read_bytes(), path.stat().st_mode & 0o777)
-    return out
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o777)
+        for p in folder.rglob("*")
+        if p.is_file() and not p.relative_to(folder).as_posix().startswith(STATE_DIR + "/")
+    }
 
 
-def dirs(folder: Path) -> dict[str, int]:
-    return {p.relative_to(folder).as_posix(): p.stat().st_mode & 0o777 for p in folder.rglob("*") if p.is_dir()}
+def generated_keys(path: str) -> bool:
+    """Files whose bytes depend on freshly generated keys (not comparable across runs)."""
+    return path.endswith(KEY_SUFFIXES) or path.startswith(("ca/", "lb/"))
 
 
 def second_answers(first: Path, target: Path) -> Path:
     """A new admin password (the control plane changes) and gw-1 renamed gw-2 (one node's
-    files become obsolete, another's are new)."""
+    files become obsolete, another's are new, with a new key)."""
     text = first.read_text()
     start = text.index("[super_admin]")
     line = text.index("password", start)
@@ -72,67 +86,109 @@ def scenarios(tmp_path_factory):
     return {
         # a fresh apply into a new folder (generated secrets taken from the first run)
         "fresh": (None, ["--preset", "single", "--secrets", old / "secrets.toml"]),
-        # changed, new and obsolete files, and --force over a hand edit (backup first)
+        # changed, new and obsolete files, a new node key, --force over a hand edit (backup first)
         "update": (edited, ["--answers", answers_b, "--force"]),
     }, root
 
 
-def _reference(start: Path | None, args: list, target: Path) -> Path:
-    if start is not None:
-        shutil.copytree(start, target, symlinks=True)
-    result = cli("apply", *args, "--out", target)
-    assert result.returncode == 0, result.stderr
-    return target
+def _journal(work: Path) -> dict | None:
+    try:
+        return json.loads((work / JOURNAL).read_text())["files"]
+    except FileNotFoundError:
+        return None
 
 
-def _crash_and_recover(start: Path | None, args: list, work: Path, n: int, old: dict, new: dict, reference: Path):
+def _check_old_or_new(work: Path, n: int, old: dict) -> dict[str, bytes] | None:
+    """Assert no file is torn; return what a completion must put in place (None: undo)."""
+    on_disk = files(work)
+    journal = _journal(work)
+    if journal is None:
+        manifest = json.loads((work / MANIFEST).read_text())["files"] if (work / MANIFEST).exists() else {}
+        untouched = {p: v[0] for p, v in on_disk.items() if not p.endswith(TEMP_SUFFIX)} == \
+            {p: v[0] for p, v in old.items()}
+        finished = all(sha(on_disk[p][0]) == v["sha256"] for p, v in manifest.items() if p in on_disk)
+        assert untouched or finished, f"crash after {n}: neither the old output nor a finished apply"
+        return None
+    for path, (content, _) in on_disk.items():
+        if path.endswith(TEMP_SUFFIX):
+            continue
+        allowed = {sha(old[path][0])} if path in old else set()
+        if path in journal:
+            allowed.add(journal[path]["sha256"])
+        assert sha(content) in allowed, f"crash after {n}: {path} is neither its old nor its new version"
+    pending: dict[str, bytes] = {}
+    for path, value in journal.items():
+        for candidate in (work / path, temp_path(work / path)):
+            if candidate.exists() and sha(candidate.read_bytes()) == value["sha256"]:
+                pending[path] = candidate.read_bytes()
+                break
+        else:
+            return None  # killed before its renames: the next run undoes it
+    return pending
+
+
+def _crash_and_recover(start: Path | None, args: list, work: Path, n: int, old: dict, reference: dict) -> str:
     if start is not None:
         shutil.copytree(start, work, symlinks=True)
     result = cli("apply", *args, "--out", work, crash_after=n)
     if result.returncode == 0:
         return "completed"
     assert result.returncode == -signal.SIGKILL, (n, result.returncode, result.stderr)
+    pending = _check_old_or_new(work, n, old)
 
-    # Every file the operator uses is its old or its new version; none is torn.
-    on_disk = files(work, state=False)
-    for path, (content, mode) in on_disk.items():
-        if path.endswith(TEMP_SUFFIX):
-            continue
-        versions = [v for v in (old.get(path), new.get(path)) if v is not None]
-        assert versions, f"crash after {n}: unexpected file {path}"
-        assert content in [v[0] for v in versions], f"crash after {n}: {path} is neither old nor new"
-    for path in set(old) & set(new):
-        assert path in on_disk, f"crash after {n}: {path} vanished"
-
-    # The next apply completes the job: exactly the uninterrupted result.
     again = cli("apply", *args, "--out", work)  # the same command, run again
     assert again.returncode == 0, (n, again.stdout, again.stderr)
-    assert files(work) == files(reference), f"crash after {n}: recovery differs from an uninterrupted apply"
-    assert dirs(work) == dirs(reference)
-    assert not any(p.endswith(TEMP_SUFFIX) for p in files(work))
-    return "killed"
+    if pending:
+        assert "completed an interrupted apply" in again.stdout, (n, again.stdout)
+    after = files(work)
+    assert not (work / JOURNAL).exists() and not any(p.endswith(TEMP_SUFFIX) for p in after)
+    assert {p: m for p, (_, m) in after.items()} == {p: m for p, (_, m) in reference.items()}, n
+    for path, (content, _) in after.items():
+        if not generated_keys(path):
+            assert content == reference[path][0], f"crash after {n}: {path} differs from an uninterrupted apply"
+    for path, content in (pending or {}).items():
+        if path in after:  # what the killed apply made (keys too) is what the output keeps
+            assert after[path][0] == content, f"crash after {n}: {path} was made again instead of completed"
+    manifest = json.loads((work / MANIFEST).read_text())["files"]
+    assert {p: sha(c) for p, (c, _) in after.items() if not p.startswith(STATE_DIR + "/backups/")} == \
+        {p: v["sha256"] for p, v in manifest.items() if not p.startswith(STATE_DIR + "/")}
+    if n % 4 == 0:  # the keys and certificates left are consistent: nothing to reissue
+        final = cli("apply", *args, "--out", work)
+        assert final.returncode == 0 and "no changes" in final.stdout, (n, final.stdout)
+    return "killed" if pending is None else "completed-by-recovery"
 
 
 @pytest.mark.parametrize("name", ["fresh", "update"])
 def test_sigkill_at_every_file_operation(scenarios, name):
     table, root = scenarios
     start, args = table[name]
-    reference = _reference(start, args, root / f"{name}-reference")
-    assert "no changes" in cli("apply", *args, "--out", reference).stdout
-    old = files(start, state=False) if start is not None else {}
-    new = files(reference, state=False)
+    reference_dir = root / f"{name}-reference"
+    if start is not None:
+        shutil.copytree(start, reference_dir, symlinks=True)
+    assert cli("apply", *args, "--out", reference_dir).returncode == 0
+    assert "no changes" in cli("apply", *args, "--out", reference_dir).stdout
+    old = files(start) if start is not None else {}
+    reference = files(reference_dir)
 
     def attempt(n: int) -> str:
-        return _crash_and_recover(start, args, root / f"{name}-{n}", n, old, new, reference)
+        return _crash_and_recover(start, args, root / f"{name}-{n}", n, old, reference)
 
-    outcomes: list[str] = []
-    n, batch = 1, 4
+    # Every operation up to 6 (journal, first temporary files, backup), then every 5th up to
+    # the end of the apply, then the last three (renames, removals, manifest, journal removal).
+    outcomes: dict[int, str] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        while "completed" not in outcomes:
-            outcomes += list(pool.map(attempt, range(n, n + batch)))
-            n += batch
+        def run(points):
+            outcomes.update(zip(points, pool.map(attempt, points)))
+
+        run(range(1, 7))
+        n = 7
+        while "completed" not in outcomes.values():
+            run(range(n, n + 10, 5))
+            n += 10
             assert n < 500, "the apply never completed"
-    killed = outcomes.index("completed")
-    # Each scenario has journal, temp files (half and whole), renames, manifest, journal removal.
-    assert killed >= 8, f"only {killed} crash points: the hook is not reached"
-    assert all(o == "killed" for o in outcomes[:killed])
+        end = min(p for p, o in outcomes.items() if o == "completed")
+        run([p for p in range(end - 3, end) if p not in outcomes])
+    end = min(p for p, o in outcomes.items() if o == "completed")
+    kills = [o for p, o in sorted(outcomes.items()) if p < end]
+    assert end > 20, f"the apply ended after {end - 1} operations: the hook is not reached"
+    assert len(kills) >= 10 and set(kills) == {"killed", "completed-by-recovery"}, kills

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime
 import io
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from cryptography.x509.oid import NameOID
 
 from conftest import preset_raw
@@ -21,6 +21,7 @@ from wizard.plan import PlannedFile
 from wizard.validation import validate_answers
 
 SAFE_DB = {"sslMode": "VERIFY_IDENTITY"}
+DATA = Path(__file__).parent / "data"
 
 
 def hardened_raw(preset: str = "ha") -> dict:
@@ -32,10 +33,10 @@ def hardened_raw(preset: str = "ha") -> dict:
     return raw
 
 
-def findings(raw: dict, files=()) -> list[Finding]:
+def findings(raw: dict, files=(), pki=None) -> list[Finding]:
     answers, problems = validate_answers(raw)
     assert answers is not None, problems
-    return review(answers, files)
+    return review(answers, files, pki)
 
 
 def codes(raw: dict, files=()) -> list[tuple[str, str]]:
@@ -173,33 +174,37 @@ def good_rsa():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def test_weak_keys_in_pem_and_pkcs12(small_rsa, good_rsa):
+def test_weak_keys_in_pki_material_and_pem_files(small_rsa, good_rsa):
+    from types import SimpleNamespace as Issued
+
     raw = hardened_raw()
-    raw["keystores"] = {"tls": {"file_name": "tls.p12", "alias": "tls", "password": "Store-Pass-1"}}
-    weak_pem = _cert(small_rsa).public_bytes(serialization.Encoding.PEM)
-    weak_key = small_rsa.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption())
-    weak_store = pkcs12.serialize_key_and_certificates(b"tls", small_rsa, _cert(small_rsa), None,
-                                                       BestAvailableEncryption(b"Store-Pass-1"))
-    sha1_signed = _cert(good_rsa, signer=good_rsa, algorithm=hashes.SHA1())
-    good_store = pkcs12.serialize_key_and_certificates(b"tls", good_rsa, _cert(good_rsa), None,
-                                                       BestAvailableEncryption(b"Store-Pass-1"))
+    weak_leaf = _cert(small_rsa, signer=good_rsa)
+    material = Issued(
+        ca_cert=_cert(good_rsa, name="Deployment CA"),
+        primary=Issued(cert=_cert(good_rsa, name="primary"), chain=()),
+        nodes={"gw-1": Issued(cert=weak_leaf, chain=()), "gw-2": Issued(cert=_cert(good_rsa), chain=())},
+        load_balancers={"gw.example.com": Issued(cert=_cert(ec.generate_private_key(ec.SECP256R1())), chain=())},
+    )
     files = [
-        PlannedFile("lb/gw.crt", weak_pem),
-        PlannedFile("lb/gw.key", weak_key, 0o600),
-        PlannedFile("gw-1/repository/resources/security/tls.p12", weak_store, 0o600),
-        PlannedFile("gw-2/repository/resources/security/tls.p12", good_store, 0o600),
-        PlannedFile("lb/old.crt", sha1_signed.public_bytes(serialization.Encoding.PEM)),
-        PlannedFile("lb/ec.crt", _cert(ec.generate_private_key(ec.SECP256R1())).public_bytes(serialization.Encoding.PEM)),
+        PlannedFile("lb/weak.crt", _cert(small_rsa, name="lb.example.com").public_bytes(serialization.Encoding.PEM)),
+        # also reached through the material: reported once
+        PlannedFile("gw-1/tls.crt", weak_leaf.public_bytes(serialization.Encoding.PEM)),
+        PlannedFile("lb/old.crt", (DATA / "sha1-signed-leaf.pem").read_bytes()),
     ]
-    got = [f for f in findings(raw, files) if f.code == "weak_keys"]
-    messages = [f.message for f in got]
-    assert any(m.startswith("lb/gw.crt: certificate CN=node.example.com: RSA 1024-bit key") for m in messages)
-    assert any(m.startswith("lb/gw.key: private key: RSA 1024-bit key") for m in messages)
-    assert sum(m.startswith("gw-1/repository/resources/security/tls.p12") for m in messages) == 2
-    assert any(m.startswith("lb/old.crt") and "SHA1" in m for m in messages)
-    assert not any(m.startswith(("gw-2/", "lb/ec.crt")) for m in messages)
-    assert {f.path for f in got if "tls.p12" in f.message} == {("pki", "tls_key")}
+    got = [(f.path, f.message) for f in findings(raw, files, material) if f.code == "weak_keys"]
+    assert got == [
+        (("pki", "tls_key"), "the TLS keystore of gw-1: CN=node.example.com: RSA 1024-bit key (at least 2048 needed)"),
+        (("pki",), "lb/weak.crt: CN=lb.example.com: RSA 1024-bit key (at least 2048 needed)"),
+        (("pki",), "lb/old.crt: CN=old-sha1.example.com: signed with SHA1"),
+    ]
+
+
+def test_real_pki_output_has_no_weak_keys():
+    from conftest import build_raw
+
+    build = build_raw(hardened_raw(), pki=True)
+    answers = build.topology.answers
+    assert [f for f in review(answers, build.files, build.shared["pki"]) if f.code == "weak_keys"] == []
 
 
 def _cp_config(extra: str = "") -> PlannedFile:

@@ -10,27 +10,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from conftest import counter_generator, preset_raw
-from vault_support import fixture_keystore, fixture_material, java_decrypt
-from wizard import build as build_module
+from vault_support import java_decrypt
 from wizard.build import BuildOptions, build_deployment
 from wizard.secret_values import iter_secret_fields
 from wizard.secure_vault import GUIDE, SECRET_CONF, VAULTED, seal, unwrap_cdata
 from wizard.validation import validate_answers
 
 DEPLOYMENT = "repository/conf/deployment.toml"
-
-
-@pytest.fixture
-def with_primary(monkeypatch):
-    """Until the PKI producer provides ctx.shared["pki"], a fixture key stands in for it."""
-    material = fixture_material()
-
-    def primary_material(ctx):
-        ctx.shared.setdefault("pki", material)
-        return ()
-
-    monkeypatch.setattr(build_module, "PRODUCERS", [primary_material, *build_module.PRODUCERS])
-    return material
 
 
 def vault_raw(mode: str = "encrypt", preset: str = "ha", **changes) -> dict:
@@ -42,14 +28,15 @@ def vault_raw(mode: str = "encrypt", preset: str = "ha", **changes) -> dict:
     return raw
 
 
-def build(raw: dict, out_dir=None):
+def build(raw: dict, out_dir=None, pki: bool = True):
+    """A build with the real PKI: the vault encrypts with its primary certificate."""
     from wizard.secrets_store import SecretStore
 
     answers, problems = validate_answers(raw)
     assert answers is not None, problems
     store = SecretStore.load(out_dir / "secrets.toml") if out_dir else None
     result = build_deployment(answers, store, environ={}, generate=counter_generator(),
-                              options=BuildOptions(out_dir=out_dir))
+                              options=BuildOptions(out_dir=out_dir, with_pki=pki))
     return result
 
 
@@ -63,9 +50,10 @@ def resolved_secrets(result) -> dict[str, str]:
     return {format_path(p): v for p, v, _ in iter_secret_fields(result.topology.answers)}
 
 
-def test_every_secret_becomes_a_reference_and_every_ciphertext_decrypts(with_primary):
+def test_every_secret_becomes_a_reference_and_every_ciphertext_decrypts():
     result = build(vault_raw())
     assert result.ok, result.problems
+    primary_key = result.shared["pki"].primary_key
     secrets = resolved_secrets(result)
     nodes = [p for p in files_of(result) if p.endswith(DEPLOYMENT)]
     assert len(nodes) == 4
@@ -81,7 +69,7 @@ def test_every_secret_becomes_a_reference_and_every_ciphertext_decrypts(with_pri
         for alias, ciphertext in config["secrets"].items():
             raw = base64.b64decode(ciphertext, validate=True)
             assert len(raw) == 256  # one RSA-2048 block, as ciphertool writes it
-            plain = with_primary.primary_key.decrypt(raw, padding.PKCS1v15()).decode()
+            plain = primary_key.decrypt(raw, padding.PKCS1v15()).decode()
             field = next(f for _, a, f in VAULTED if a == alias)
             assert plain == secrets[".".join(field)], alias
         for value in secrets.values():
@@ -92,7 +80,7 @@ def _broker_block(config) -> str:
     return str(config.get("broker", ""))
 
 
-def test_rerun_keeps_ciphertexts_and_reencrypts_only_what_changed(with_primary, tmp_path):
+def test_rerun_keeps_ciphertexts_and_reencrypts_only_what_changed(tmp_path):
     from wizard.plan import make_plan
     from wizard.writer import apply_plan
 
@@ -109,7 +97,7 @@ def test_rerun_keeps_ciphertexts_and_reencrypts_only_what_changed(with_primary, 
     assert {a for a in after if after[a] != before[a]} == {"shared_db_password"}
 
 
-def test_secret_conf_and_guide(with_primary):
+def test_secret_conf_and_guide():
     result = build(vault_raw())
     files = files_of(result)
     conf = files[f"cp-1/{SECRET_CONF}"].decode()
@@ -124,7 +112,7 @@ def test_secret_conf_and_guide(with_primary):
     assert 'generated: `secrets.toml`, key "keystores.primary.password"' in guide
 
 
-def test_plaintext_mode_brackets_for_ciphertool(with_primary):
+def test_plaintext_mode_brackets_for_ciphertool():
     result = build(vault_raw("plaintext"))
     assert result.ok
     config = tomllib.loads(files_of(result)[f"cp-1/{DEPLOYMENT}"].decode())
@@ -144,7 +132,7 @@ def test_plaintext_mode_on_4_1_rejects_brackets():
 
 
 def test_encrypt_mode_without_primary_material_is_a_clear_problem():
-    result = build(vault_raw())
+    result = build(vault_raw(), pki=False)
     (problem,) = result.problems
     assert problem.field == "secure_vault.mode" and 'mode = "plaintext"' in problem.message
 
@@ -166,14 +154,14 @@ def test_unwrap_cdata():
     assert unwrap_cdata("<![CDATA[a&b]]>") == "a&b" and unwrap_cdata("plain") == "plain"
 
 
-def test_java_cipher_rsa_decrypts_every_value(with_primary, tmp_path):
+def test_java_cipher_rsa_decrypts_every_value(tmp_path):
     """API-M decrypts [secrets] with Cipher.getInstance("RSA") and the keystore's private key."""
     result = build(vault_raw())
     secrets = resolved_secrets(result)
     config = tomllib.loads(files_of(result)[f"gw-1/{DEPLOYMENT}"].decode())
     primary = result.topology.answers.keystores.primary
-    keystore = tmp_path / primary.file_name
-    keystore.write_bytes(fixture_keystore(with_primary, primary.alias, primary.password))
+    keystore = tmp_path / primary.file_name  # the primary keystore the PKI wrote for gw-1
+    keystore.write_bytes(files_of(result)[f"gw-1/repository/resources/security/{primary.file_name}"])
     cases = [(alias, ct, secrets[".".join(next(f for _, a, f in VAULTED if a == alias))])
              for alias, ct in config["secrets"].items()]
     for store_type in ("PKCS12", "JKS"):  # Java 17 reads PKCS12 declared either way

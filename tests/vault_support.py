@@ -1,21 +1,13 @@
-"""Primary key material for secure-vault tests, and Java's view of the ciphertexts."""
+"""Java's view of secure-vault ciphertexts: decrypted as API-M does."""
 
 from __future__ import annotations
 
-import datetime
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
-from cryptography.x509.oid import NameOID
 
 JAVA_DECRYPT = r"""
 import java.io.FileInputStream;
@@ -49,35 +41,6 @@ public class VaultDecrypt {
     }
 }
 """
-
-
-@dataclass
-class FixtureMaterial:
-    """Stands in for the PKI's PkiMaterial: what the vault needs of it."""
-
-    primary_cert: x509.Certificate
-    primary_key: rsa.RSAPrivateKey
-
-
-@lru_cache(maxsize=None)
-def fixture_material(bits: int = 2048) -> FixtureMaterial:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "apim-wizard test primary")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.KeyUsage(True, False, True, True, False, False, False, False, False), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return FixtureMaterial(cert, key)
-
-
-def fixture_keystore(material: FixtureMaterial, alias: str, password: str) -> bytes:
-    return pkcs12.serialize_key_and_certificates(
-        alias.encode(), material.primary_key, material.primary_cert, None, BestAvailableEncryption(password.encode()))
 
 
 def java_or_skip() -> str:

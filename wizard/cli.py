@@ -30,7 +30,7 @@ from .cli_common import (
 from .answers_io import ANSWERS_FILE
 from .plan import OutputDirError, Status, check_output_dir, make_plan
 from .plan_report import masker_for, print_conflicts, print_diffs, print_plan, print_result
-from .writer import apply_plan
+from .writer import apply_plan, recover
 from .presets import list_presets
 from .problems import Problem
 from .secrets_store import SECRETS_FILE, SecretsFileError, SecretStore, resolve_secrets
@@ -65,9 +65,9 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     _production_argument(parser)
 
 
-def report_hardening(answers, files, production: bool, out: TextIO) -> bool:
+def report_hardening(answers, files, production: bool, out: TextIO, pki=None) -> bool:
     """Print the production checks; True when they stop a --production run."""
-    shown, accepted = gate(review(answers, files), answers, production)
+    shown, accepted = gate(review(answers, files, pki), answers, production)
     report_problems(shown, "production checks" + ("" if production else " (errors with --production)"),
                     sys.stderr if production and shown else out)
     for note in accepted:
@@ -82,9 +82,16 @@ def cmd_apply(args, out: TextIO) -> int:
         raise CliError(f"{args.secrets}: no such secrets file", EXIT_IO)
     try:
         check_output_dir(out_dir, force=args.force)
+        # An apply killed earlier is completed (or undone) before anything reads the folder:
+        # its keys and secrets may sit in temporary files.
+        recovery = None if args.dry_run else recover(out_dir)
+        if recovery:
+            print(recovery.describe(), file=out)
         store = SecretStore.load(args.secrets or out_dir / SECRETS_FILE)
     except (OutputDirError, SecretsFileError) as exc:
         raise CliError(str(exc), EXIT_IO) from None
+    except OSError as exc:
+        raise CliError(f"{exc.filename or out_dir}: cannot complete the interrupted apply: {exc.strerror}", EXIT_IO) from None
 
     options = BuildOptions(out_dir=out_dir, base_dir=base_dir, rotate_certs=args.rotate_certs)
     build = build_deployment(answers, store, options=options)
@@ -102,7 +109,7 @@ def cmd_apply(args, out: TextIO) -> int:
     except OSError as exc:
         raise CliError(f"{exc.filename or out_dir}: cannot read: {exc.strerror}", EXIT_IO) from None
 
-    blocked = report_hardening(build.topology.answers, build.files, args.production, out)
+    blocked = report_hardening(build.topology.answers, build.files, args.production, out, build.shared.get("pki"))
     print(f"{source}: {describe(answers)} -> {out_dir}", file=out)
     print_plan(plan, out)
     for note in build.notes:

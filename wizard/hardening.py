@@ -13,12 +13,10 @@ import ipaddress
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs12
 
 from . import facts
 from .model import HARDENING_CHECKS, Answers, Database
@@ -56,15 +54,16 @@ class Finding:
         return Problem(self.path, f"{self.message}; fix: {self.fix} [{self.code}]", severity=severity)
 
 
-def review(answers: Answers, files: Iterable[PlannedFile] = ()) -> list[Finding]:
+def review(answers: Answers, files: Iterable[PlannedFile] = (), pki=None) -> list[Finding]:
     """Every production finding for ``answers`` (resolved or not: unresolved secret
-    references are not judged) and, when given, the files of its build."""
+    references are not judged) and, when given, the files and the PKI material
+    (``build.shared["pki"]``) of its build."""
     files = list(files)
     findings: list[Finding] = []
     for check in (_default_credentials, _default_keystores, _weak_protocols, _jms_plaintext,
                   _database_users, _database_tls, _plaintext_secrets):
         findings.extend(check(answers))
-    findings.extend(_weak_keys(answers, files))
+    findings.extend(_weak_keys(files, pki))
     findings.extend(_broker_defaults(answers, files))
     findings.extend(_hostname_verification(files))
     assert all(f.code in HARDENING_CHECKS for f in findings)
@@ -253,79 +252,69 @@ def _plaintext_secrets(answers: Answers) -> Iterator[Finding]:
 # -------------------------------------------------------------------- file checks
 
 
-def _stores_and_passwords(answers: Answers) -> dict[str, tuple[Path, bytes | None]]:
-    out = {}
-    for key in ("primary", "tls", "truststore"):
-        store = getattr(answers.keystores, key)
-        password = _literal(store.password)
-        field = ("pki", "primary_key") if key == "primary" else ("pki", "tls_key") if key == "tls" else ("pki", "ca_cert")
-        out[store.file_name] = (field, password.encode() if password else None)
-    return out
-
-
 def _key_problem(key) -> str | None:
-    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey) and key.key_size < MIN_RSA_BITS:
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
         return f"RSA {key.key_size}-bit key (at least {MIN_RSA_BITS} needed)"
-    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) and key.curve.key_size < MIN_EC_BITS:
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < MIN_EC_BITS:
         return f"EC {key.curve.key_size}-bit key (at least {MIN_EC_BITS} needed)"
-    if isinstance(key, dsa.DSAPublicKey | dsa.DSAPrivateKey):
+    if isinstance(key, dsa.DSAPublicKey):
         return "DSA key (TLS 1.3 and modern clients do not accept DSA)"
     return None
 
 
 def _cert_problem(cert: x509.Certificate) -> str | None:
+    # A certificate's public key has the size of its private key: checking certificates
+    # covers the keys without decrypting a keystore (about 0.1 s each).
     problem = _key_problem(cert.public_key())
     if problem:
         return problem
-    self_signed = cert.issuer == cert.subject
     algorithm = cert.signature_hash_algorithm
-    if not self_signed and isinstance(algorithm, hashes.SHA1 | hashes.MD5):
-        return f"certificate signed with {algorithm.name.upper()}"
+    if cert.issuer != cert.subject and isinstance(algorithm, hashes.SHA1 | hashes.MD5):
+        return f"signed with {algorithm.name.upper()}"
     return None
 
 
-def _keys_in(planned: PlannedFile, stores: dict) -> Iterator[tuple[str, str]]:
-    """(what, problem) for every weak key or certificate in one file."""
-    name = PurePosixPath(planned.path).name
-    data = planned.content
-    if name in stores or planned.path.endswith((".p12", ".pfx", ".jks")):
-        _, password = stores.get(name, (None, None))
-        try:
-            loaded = pkcs12.load_pkcs12(data, password)
-        except (ValueError, TypeError):
-            return  # another password (a store the answers do not describe): not judged
-        if loaded.key is not None and _key_problem(loaded.key):
-            yield "private key", _key_problem(loaded.key)
-        certs = ([loaded.cert] if loaded.cert else []) + list(loaded.additional_certs)
-        for item in certs:
-            problem = _cert_problem(item.certificate)
-            if problem:
-                yield f"certificate {item.certificate.subject.rfc4514_string()}", problem
+def _material_certs(pki) -> Iterator[tuple[str, tuple, x509.Certificate]]:
+    """(where, answer field, certificate) for everything the PKI made or was given."""
+    if pki is None:
         return
-    if b"-----BEGIN CERTIFICATE-----" in data:
-        try:
-            for cert in x509.load_pem_x509_certificates(data):
-                problem = _cert_problem(cert)
-                if problem:
-                    yield f"certificate {cert.subject.rfc4514_string()}", problem
-        except ValueError:
-            pass
-    if b"PRIVATE KEY-----" in data and b"ENCRYPTED" not in data:
-        try:
-            key = load_pem_private_key(data, None)
-        except (ValueError, TypeError):
-            return
-        if _key_problem(key):
-            yield "private key", _key_problem(key)
+    if getattr(pki, "ca_cert", None) is not None:
+        yield "the deployment CA", ("pki", "ca_cert"), pki.ca_cert
+    primary = getattr(pki, "primary", None)
+    if primary is not None:
+        for cert in (primary.cert, *primary.chain):
+            yield "the primary keystore", ("pki", "primary_key"), cert
+    for name, issued in sorted(getattr(pki, "nodes", {}).items()):
+        for cert in (issued.cert, *issued.chain):
+            yield f"the TLS keystore of {name}", ("pki", "tls_key"), cert
+    for host, issued in sorted(getattr(pki, "load_balancers", {}).items()):
+        for cert in (issued.cert, *issued.chain):
+            yield f"the certificate of load balancer {host}", ("pki", "tls_key"), cert
 
 
-def _weak_keys(answers: Answers, files: list[PlannedFile]) -> Iterator[Finding]:
-    stores = _stores_and_passwords(answers)
+def _file_certs(files: list[PlannedFile]) -> Iterator[tuple[str, tuple, x509.Certificate]]:
     for planned in files:
-        for what, problem in _keys_in(planned, stores):
-            field, _ = stores.get(PurePosixPath(planned.path).name, (("pki",), None))
-            yield Finding("weak_keys", field, f"{planned.path}: {what}: {problem}",
-                          "issue it again with an RSA key of at least 2048 bits (or EC P-256) and SHA-256")
+        if b"-----BEGIN CERTIFICATE-----" not in planned.content:
+            continue
+        try:
+            certs = x509.load_pem_x509_certificates(planned.content)
+        except ValueError:
+            continue
+        for cert in certs:
+            yield planned.path, ("pki",), cert
+
+
+def _weak_keys(files: list[PlannedFile], pki) -> Iterator[Finding]:
+    seen: set[bytes] = set()
+    for where, field, cert in (*_material_certs(pki), *_file_certs(files)):
+        fingerprint = cert.fingerprint(hashes.SHA256())
+        if fingerprint in seen:
+            continue
+        seen.add(fingerprint)
+        problem = _cert_problem(cert)
+        if problem:
+            yield Finding("weak_keys", field, f"{where}: {cert.subject.rfc4514_string()}: {problem}",
+                          "issue it again with an RSA key of at least 2048 bits (or EC P-256), signed with SHA-256")
 
 
 def _node_configs(files: list[PlannedFile]) -> Iterator[tuple[PlannedFile, dict]]:

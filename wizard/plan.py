@@ -50,7 +50,7 @@ class PlannedFile:
         parts = PurePosixPath(self.path).parts
         if not parts or PurePosixPath(self.path).is_absolute() or ".." in parts:
             raise ValueError(f"planned path {self.path!r} must stay inside the output folder")
-        if parts[0] == STATE_DIR or self.path.endswith(TEMP_SUFFIX):
+        if self.path in (MANIFEST, JOURNAL, LOCK) or self.path.startswith(BACKUPS + "/") or self.path.endswith(TEMP_SUFFIX):
             raise ValueError(f"planned path {self.path!r} is reserved for the wizard's own state")
 
     @property
@@ -318,6 +318,13 @@ def make_plan(
             action = Obsolete.DISCARD if force else Obsolete.LEAVE
         plan.obsolete.append(ObsoleteEntry(path, action, secret, digest))
     return plan
+
+
+def apply_plan(plan: Plan):
+    """Carry out ``plan`` safely: see :mod:`wizard.writer`."""
+    from .writer import apply_plan as apply
+
+    return apply(plan)
 
 
 def _classify(out_dir: Path, planned: PlannedFile, ours: set[str] | None, force: bool, is_input: bool) -> PlanEntry:

@@ -34,8 +34,8 @@ def _note(entry: PlanEntry) -> str:
 
 def print_plan(plan: Plan, out: TextIO) -> None:
     if plan.interrupted or plan.leftovers:
-        print("  an earlier apply was interrupted; this apply completes it"
-              + (f" and removes its {len(plan.leftovers)} temporary file(s)" if plan.leftovers else ""), file=out)
+        print("  an earlier apply was interrupted: apply (without --dry-run) first completes or undoes it; "
+              "this plan is of the folder as it is now", file=out)
     for entry in plan.entries:
         label = _LABEL.get(entry.action, entry.status.value)
         print(f"  {label:<10} {entry.file.path}{_note(entry)}", file=out)

@@ -228,9 +228,13 @@ Every node's `repository/conf/deployment.toml` refers to its passwords as `$secr
 |---|---|
 {rows}
 
-Not in the vault, on purpose: the broker's keystore passwords (`[broker.transport.amqp.ssl_connection]`;
-through the vault the broker fails with "Keystore was tampered with", api-manager#3055) and passwords
-inside JMS connection URLs (the vault resolves whole values only).
+Not in the vault, because API-M cannot read them from it (deployment.toml stays mode 0600):
+
+- the broker's keystore passwords (`[broker.transport.amqp.ssl_connection]`): through the vault
+  the broker fails with "Keystore was tampered with" (api-manager#3055);
+- with JMS TLS, the passwords inside connection strings: the super admin and keystore passwords in
+  the gateways' `[apim.throttling.jms] topic_connection_factory` and the keystore passwords in
+  `[apim.event_hub] jms.ssl` / `ssl` (the vault resolves whole values only).
 
 """
     if mode == "plaintext":

@@ -11,9 +11,13 @@ One apply is a small transaction on the output folder:
 5. remove obsolete files;
 6. write the manifest, then delete the journal.
 
-A SIGKILL at any moment leaves each file either its old or its new version.  The next
-apply sees the journal, accepts both versions as the wizard's own, removes the temporary
-files and completes the job.  File and folder modes are set explicitly, whatever the umask.
+A SIGKILL at any moment leaves each file either its old or its new version.  Before it
+does anything else, the next apply settles the interrupted one (:func:`recover`): renames
+start only once every new version is complete on disk, so either every journaled file is
+in place or has a complete temporary file, and the interrupted apply is completed (its
+keys and certificates included, which could not be made again identically), or none was
+renamed yet, and its temporary files are removed.  Either way the folder is then one
+consistent output.  File and folder modes are set explicitly, whatever the umask.
 
 ``APIM_WIZARD_TEST_CRASH_AFTER=N`` (a test hook) makes the process SIGKILL itself after
 its N-th file operation, so tests can stop a real apply at every point.
@@ -47,6 +51,8 @@ from .plan import (
     PlanEntry,
     backup_path,
     find_leftovers,
+    is_wizard_folder,
+    read_manifest,
     secret_dirs,
     read_journal,
     sha256,
@@ -62,6 +68,20 @@ class PlanConflict(Exception):
         self.entries = entries
         paths = ", ".join(e.file.path for e in entries)
         super().__init__(f"would overwrite files edited by hand or not written by apim-wizard: {paths}")
+
+
+@dataclass
+class Recovery:
+    """What :func:`recover` did about an interrupted apply."""
+
+    completed: bool = False  # its renames had begun: every journaled file is now in place
+    renamed: list[str] = field(default_factory=list)  # put in place from temporary files here
+    removed_temps: int = 0
+
+    def describe(self) -> str:
+        if self.completed:
+            return f"completed an interrupted apply: {len(self.renamed)} more file(s) put in place"
+        return f"undid an interrupted apply that had changed nothing: {self.removed_temps} temporary file(s) removed"
 
 
 @dataclass
@@ -183,6 +203,55 @@ def _check_unchanged_since_plan(plan: Plan) -> None:
             raise OutputDirError(f"{target}: changed while the plan was made; run apply again")
 
 
+def _digest_of(path: Path) -> str | None:
+    try:
+        return sha256(path.read_bytes())
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+def recover(out_dir: Path) -> Recovery | None:
+    """Settle an apply that was killed (see the module docstring).  None: nothing to do."""
+    if not is_wizard_folder(out_dir) or (read_journal(out_dir) is None and not find_leftovers(out_dir)):
+        return None
+    with _locked(out_dir):
+        return _recover_locked(out_dir)
+
+
+def _recover_locked(out_dir: Path) -> Recovery | None:
+    journal = read_journal(out_dir)
+    recovery = Recovery()
+    if journal is not None:
+        ready: dict[str, Path] | None = {}
+        for path, value in journal["files"].items():
+            target = out_dir / path
+            if _digest_of(target) == value["sha256"]:
+                continue  # renamed before the kill
+            if _digest_of(temp_path(target)) == value["sha256"]:
+                ready[path] = temp_path(target)
+            else:
+                ready = None  # killed before the renames began: nothing of it is in place
+                break
+        if ready is not None:
+            recovery.completed = True
+            for path, tmp in sorted(ready.items()):
+                os.replace(tmp, out_dir / path)
+                recovery.renamed.append(path)
+            _fsync_all({(out_dir / p).parent for p in ready})
+            manifest = read_manifest(out_dir) or {"generator": "apim-wizard", "files": {}}
+            manifest["files"].update(journal["files"])
+            manifest["files"] = dict(sorted(manifest["files"].items()))
+            write_atomic(out_dir / MANIFEST, _json(manifest), SECRET_MODE)
+        (out_dir / JOURNAL).unlink()
+        _fsync_dir(out_dir / STATE_DIR)
+    for leftover in find_leftovers(out_dir):
+        (out_dir / leftover).unlink(missing_ok=True)
+        recovery.removed_temps += 1
+    if journal is None and not recovery.removed_temps:
+        return None
+    return recovery
+
+
 def apply_plan(plan: Plan) -> ApplyResult:
     """Carry out ``plan``.  Raises PlanConflict (nothing written) when it has conflicts."""
     if plan.conflicts:
@@ -196,17 +265,12 @@ def apply_plan(plan: Plan) -> ApplyResult:
     _state_dir(out_dir)
     with _locked(out_dir):
         checkpoints = _Checkpoints()
+        recovery = _recover_locked(out_dir)  # the CLI recovers before building; library callers may not
+        result.leftovers_removed = recovery.removed_temps if recovery else 0
         _check_unchanged_since_plan(plan)
-        for leftover in find_leftovers(out_dir):
-            (out_dir / leftover).unlink(missing_ok=True)
-            result.leftovers_removed += 1
         writes = [e for e in plan.entries if e.writes_content]
         journal = {"generator": "apim-wizard", "files": {
             e.file.path: {"sha256": e.file.digest, "mode": f"{e.file.mode:04o}"} for e in writes}}
-        # Keep what an earlier, killed apply put in place recognisable until the manifest says so.
-        earlier = read_journal(out_dir)
-        for path, value in (earlier or {}).get("files", {}).items():
-            journal["files"].setdefault(path, value)
         write_atomic(out_dir / JOURNAL, _json(journal), SECRET_MODE)
         _fsync_dir(out_dir / STATE_DIR)
         checkpoints.step()
@@ -293,4 +357,5 @@ def _prune_empty_dirs(out_dir: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-__all__ = ["BACKUPS", "CRASH_ENV", "ApplyResult", "PlanConflict", "apply_plan", "ensure_dir", "write_atomic"]
+__all__ = ["BACKUPS", "CRASH_ENV", "ApplyResult", "PlanConflict", "Recovery", "apply_plan", "ensure_dir", "recover",
+           "write_atomic"]
