@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from conftest import require_tool
 
 JAVA_DECRYPT = r"""
 import java.io.FileInputStream;
@@ -43,21 +41,12 @@ public class VaultDecrypt {
 """
 
 
-def java_or_skip() -> str:
-    java = shutil.which("java")
-    if java is None:
-        if os.environ.get("APIM_WIZARD_CI"):
-            pytest.fail("java is missing in CI: .ci/run installs a JRE")
-        pytest.skip("no JRE here (CI installs one)")
-    return java
-
-
 def java_decrypt(keystore: Path, store_type: str, password: str, alias: str,
                  cases: list[tuple[str, str, str]], workdir: Path) -> dict[str, str]:
     """{alias: "ok" | "MISMATCH"} from Java's Cipher.getInstance("RSA") with the keystore's key."""
     import base64
 
-    java = java_or_skip()
+    java = require_tool("java")
     source = workdir / "VaultDecrypt.java"
     source.write_text(JAVA_DECRYPT)
     lines = workdir / "cases.tsv"

@@ -25,8 +25,9 @@ _REFERENCE = re.compile(r"""^["']?\$(secret|ref|env|sys)?\{""")
 _INLINE = [
     # <![CDATA[...]]> around credentials in AMQP URLs and XML-bound values
     (re.compile(r"(<!\[CDATA\[)(.*?)(\]\]>)"), r"\1" + MASK + r"\3"),
-    # trust_store_password='...' and friends inside broker URLs
-    (re.compile(r"(?i)(\w*pass(?:word)?\w*\s*=\s*')([^']*)(')"), r"\1" + MASK + r"\3"),
+    # trust_store_password='...' and friends inside broker URLs (the last one of an event hub
+    # ssl string has no closing quote: API-M's template adds it)
+    (re.compile(r"(?i)(\w*pass(?:word)?\w*\s*=\s*')([^'\"]*)"), r"\1" + MASK),
     # SQL: IDENTIFIED BY '...', PASSWORD '...', WITH PASSWORD = '...'
     (re.compile(r"(?i)(identified\s+by\s+(?:password\s+)?'|password\s*=?\s*')((?:[^']|'')*)(')"), r"\1" + MASK + r"\3"),
     # scheme://user:password@host
