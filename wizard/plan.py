@@ -176,12 +176,29 @@ class Plan:
         return {"generator": "apim-wizard", "files": dict(sorted(files.items()))}
 
     def summary(self) -> str:
-        parts = [f"{self.count(s)} {s.value}" for s in Status if self.count(s)]
-        by_action = {a: sum(1 for o in self.obsolete if o.action is a) for a in Obsolete}
-        if by_action[Obsolete.REMOVE] + by_action[Obsolete.DISCARD]:
-            parts.append(f"{by_action[Obsolete.REMOVE] + by_action[Obsolete.DISCARD]} obsolete removed")
-        if by_action[Obsolete.LEAVE]:
-            parts.append(f"{by_action[Obsolete.LEAVE]} obsolete left in place")
+        words = {
+            Action.KEEP: "edited by hand and kept",
+            Action.REPLACE: "replaced (backups kept)",
+            Action.CONFLICT: "edited by hand in the way",
+            Action.INPUT: "read as input",
+        }
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            if entry.action in words:
+                label = words[entry.action]
+            elif entry.action is Action.CHMOD:
+                label = "mode corrected"
+            else:
+                label = entry.status.value
+            counts[label] = counts.get(label, 0) + 1
+        order = ["new", "changed", "unchanged", "mode corrected", *words.values()]
+        parts = [f"{counts[label]} {label}" for label in order if counts.get(label)]
+        removed = sum(1 for o in self.obsolete if o.action in (Obsolete.REMOVE, Obsolete.DISCARD))
+        left = sum(1 for o in self.obsolete if o.action is Obsolete.LEAVE)
+        if removed:
+            parts.append(f"{removed} obsolete removed")
+        if left:
+            parts.append(f"{left} obsolete left in place")
         return ", ".join(parts) or "nothing to write"
 
 
