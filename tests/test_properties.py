@@ -60,7 +60,7 @@ OPTIONS = {
     ("jms_tls", "enabled"): st.booleans(),
     ("jms_tls", "protocols"): st.lists(st.sampled_from(["TLSv1.2", "TLSv1.3", "TLSv1"]), min_size=1, max_size=3),
     ("secure_vault", "enabled"): st.booleans(),
-    ("secure_vault", "mode"): st.just("plaintext"),  # encrypt needs the PKI, left out here for speed
+    ("secure_vault", "mode"): st.sampled_from(["plaintext", "encrypt"]),  # encrypt previews without keys
     ("control_plane", "existing"): st.booleans(),
     ("gateway", "existing"): st.booleans(),
     ("backend_jwt", "enabled"): st.booleans(),

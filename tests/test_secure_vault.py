@@ -13,7 +13,8 @@ from conftest import counter_generator, preset_raw
 from vault_support import java_decrypt
 from wizard.build import BuildOptions, build_deployment
 from wizard.secret_values import iter_secret_fields
-from wizard.secure_vault import GUIDE, SECRET_CONF, VAULTED, seal, unwrap_cdata
+from wizard.render.common import xml_unsafe
+from wizard.secure_vault import GUIDE, PREVIEW_CIPHERTEXT, SECRET_CONF, VAULTED, seal
 from wizard.validation import validate_answers
 
 DEPLOYMENT = "repository/conf/deployment.toml"
@@ -131,10 +132,12 @@ def test_plaintext_mode_on_4_1_rejects_brackets():
     assert "pa[ss]word" not in str(problem)
 
 
-def test_encrypt_mode_without_primary_material_is_a_clear_problem():
+def test_a_preview_without_keys_shows_where_the_ciphertexts_go():
     result = build(vault_raw(), pki=False)
-    (problem,) = result.problems
-    assert problem.field == "secure_vault.mode" and 'mode = "plaintext"' in problem.message
+    assert result.ok, result.problems
+    config = tomllib.loads(files_of(result)[f"cp-1/{DEPLOYMENT}"].decode())
+    assert set(config["secrets"].values()) == {PREVIEW_CIPHERTEXT}
+    assert config["super_admin"]["password"] == "$secret{admin_password}"
 
 
 def test_broker_passwords_never_go_through_the_vault():
@@ -150,8 +153,8 @@ def test_broker_passwords_never_go_through_the_vault():
     assert config["broker"]["transport"]["amqp"]["ssl_connection"]["truststore"]["password"] == "trust-pass"
 
 
-def test_unwrap_cdata():
-    assert unwrap_cdata("<![CDATA[a&b]]>") == "a&b" and unwrap_cdata("plain") == "plain"
+def test_xml_unsafe():
+    assert xml_unsafe("<![CDATA[a&b]]>") == "a&b" and xml_unsafe("plain") == "plain"
 
 
 def test_java_cipher_rsa_decrypts_every_value(tmp_path):

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from tomlkit.items import Table
 
 from .plan import PUBLIC_MODE, PlannedFile
+from .render.common import xml_unsafe
 
 SECRET_CONF = "repository/conf/security/secret-conf.properties"
 GUIDE = "SECURE-VAULT.md"
@@ -58,6 +59,10 @@ VAULTED: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = (
 )
 # Never through the vault (api-manager#3055).
 NOT_VAULTED_PREFIX = ("broker", "transport", "amqp", "ssl_connection")
+
+# A build without keys (previews: BuildOptions.with_pki = False) cannot encrypt; it shows
+# where the ciphertexts will stand.  apply always builds with keys.
+PREVIEW_CIPHERTEXT = "<encrypted by apim-wizard apply>"
 
 # API-M 4.1 ships cipher tool 1.1.15, which needs exactly one [...] in a plaintext value.
 BRACKETS_UNSUPPORTED = ("4.1",)
@@ -102,14 +107,6 @@ class VaultKey:
             return False
 
 
-def unwrap_cdata(value: str) -> str:
-    """The renderers wrap values with XML markup characters in CDATA; the vault holds the
-    password itself (secure vault values never pass through XML)."""
-    if value.startswith("<![CDATA[") and value.endswith("]]>"):
-        return value[len("<![CDATA["): -len("]]>")]
-    return value
-
-
 def _get(doc, path: tuple[str, ...]):
     node = doc
     for part in path:
@@ -138,7 +135,8 @@ def seal(text: str, mode: str, version: str, key: VaultKey | None, previous: dic
         parent, value = _get(doc, path)
         if value is None:
             continue
-        plain = unwrap_cdata(str(value))
+        # The vault holds the password itself: its values never pass through XML.
+        plain = xml_unsafe(str(value))
         if alias in values and values[alias] != plain:
             raise VaultError(f"{'.'.join(path)} differs from the other value of alias {alias}", answer_field)
         values[alias] = plain
@@ -168,7 +166,8 @@ def _secret_value(alias: str, plain: str, mode: str, version: str, key: VaultKey
             raise VaultError(f"contains [ or ], which the cipher tool of API-M {version} cannot encrypt from a "
                              "[bracketed] value; choose another value or [secure_vault] mode = \"encrypt\"", field)
         return f"[{plain}]"
-    assert key is not None
+    if key is None:
+        return PREVIEW_CIPHERTEXT
     earlier = previous.get(alias)
     if earlier and key.decrypts_to(earlier, plain):
         return earlier
@@ -301,14 +300,14 @@ def vault_finisher(ctx, files: list[PlannedFile]) -> list[PlannedFile]:
     key = None
     if vault.mode == "encrypt":
         material = ctx.shared.get("pki")
-        if material is None or getattr(material, "primary_cert", None) is None:
+        if material is None and ctx.options.with_pki:
             ctx.problems.append(Problem(
                 ("secure_vault", "mode"),
                 'is "encrypt", which needs the primary keystore\'s certificate, and this build made none; '
                 'use mode = "plaintext" and run ciphertool.sh on each node'))
             return files
         try:
-            key = VaultKey.from_material(material)
+            key = VaultKey.from_material(material) if material is not None else None
         except VaultError as exc:
             ctx.problems.append(Problem(exc.path, str(exc)))
             return files
