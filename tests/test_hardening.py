@@ -223,13 +223,23 @@ def test_broker_tls_listener_left_at_wso2_default():
     assert codes(raw, [weak]) == [("weak_tls", "jms_tls.protocols")]
 
 
-def test_hostname_verification_in_start_scripts():
+def test_hostname_verification():
     raw = hardened_raw()
-    allow = PlannedFile("gw-1/start.sh", b'exec sh bin/api-manager.sh -Dhttpclient.hostnameVerifier=AllowAll "$@"\n', 0o755)
-    plain = PlannedFile("gw-2/start.sh", b'exec sh bin/api-manager.sh -Dprofile=gateway-worker "$@"\n', 0o755)
-    strict = PlannedFile("cp-1/start.sh", b'exec sh bin/api-manager.sh -Dhttpclient.hostnameVerifier=Strict\n', 0o755)
-    got = [f.message.split(":")[0] for f in findings(raw, [allow, plain, strict]) if f.code == "hostname_verification"]
-    assert got == ["gw-1/start.sh", "gw-2/start.sh"]
+    raw["install"] = {"hostname_verifier": "AllowAll"}
+    assert codes(raw) == [("hostname_verification", "install.hostname_verifier")]
+
+
+def test_start_scripts_pass_the_hostname_verifier():
+    from conftest import build_raw
+
+    build = build_raw(hardened_raw())
+    scripts = [f for f in build.files if f.path.endswith(("/start.sh", "/start.bat"))]
+    assert scripts and all(b"-Dhttpclient.hostnameVerifier=DefaultAndLocalhost" in f.content for f in scripts)
+    assert [f for f in review(build.topology.answers, build.files) if f.code == "hostname_verification"] == []
+    stale = PlannedFile("gw-1/bin/start.sh", b'exec sh "$APIM_HOME/bin/api-manager.sh" -Dprofile=gateway-worker\n', 0o755)
+    got = [f.message for f in review(build.topology.answers, [stale]) if f.code == "hostname_verification"]
+    assert got == ["gw-1/bin/start.sh: does not pass -Dhttpclient.hostnameVerifier=DefaultAndLocalhost, "
+                   "so API-M keeps api-manager.sh's AllowAll"]
 
 
 def test_gate_accepts_by_code():

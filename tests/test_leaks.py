@@ -5,7 +5,8 @@ in any output file that should not hold it.
 Which file may hold which secret is stated here, not derived from the code under test:
 a deployment.toml holds the passwords its node uses (with the secure vault only those
 API-M cannot read from the vault), answers.toml only secrets given literally, secrets.toml
-only generated ones, backups what their originals held; every other file none.
+only generated ones, the database setup scripts the database passwords, backups what their
+originals held; every other file none.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def allowed(path: str, secrets: dict[str, str], vault: str | None, jms_tls: bool
         return set(LITERAL)
     if path == "secrets.toml":
         return {"truststore"}
+    # The database setup creates the users with their passwords (mode 0600, run once).
+    if path == "db/load-schemas.sh":
+        return {"apim_db", "shared_db"}
+    if path.startswith("db/create-"):
+        return {path[len("db/create-"):].removesuffix(".sql")}
     if path.endswith("/repository/conf/deployment.toml"):
         gateway = parts[0].startswith("gw-")
         used = {"admin", "shared_db", "primary", "tls", "truststore"} | ({"token"} if gateway else {"apim_db"})
@@ -141,3 +147,37 @@ def test_no_secret_leaks(tmp_path, vault, jms_tls):
     if vault:
         text = (out / "cp-1/repository/conf/deployment.toml").read_text().split("\n[secrets]\n")[0]
         assert LITERAL["primary"] not in text and secrets["shared_db"] not in text
+
+
+def test_no_secret_leaks_from_the_prompt_flow(tmp_path, monkeypatch, capsys):
+    """The plain-prompt wizard: a typed database password and one from the environment."""
+    from test_prompts import ENV_DB_PASSWORD, TYPED_DB_PASSWORD, drive, ha_from_scratch
+
+    monkeypatch.setenv("APIM_TEST_SHARED_DB_PASSWORD", ENV_DB_PASSWORD)
+    saved, out = tmp_path / "demo.toml", tmp_path / "out"
+    code, transcript = drive(["prompt"], ha_from_scratch(saved, out))
+    assert code == 0, transcript
+    captured = capsys.readouterr()
+    generated = tomllib.loads((out / "secrets.toml").read_text())["generated"]
+    secrets = {
+        "apim_db": TYPED_DB_PASSWORD, "shared_db": ENV_DB_PASSWORD,
+        "admin": generated["super_admin.password"], "primary": generated["keystores.primary.password"],
+        "tls": generated["keystores.tls.password"], "truststore": generated["keystores.truststore.password"],
+    }
+    for name, value in secrets.items():
+        for shown in (transcript, captured.out, captured.err):
+            assert value not in shown, f"{name} printed by the prompt flow"
+    holders = {
+        saved: set(),  # the saved answers: references only
+        out / "answers.toml": set(),
+        tmp_path / "demo.secrets.toml": {"apim_db"},  # the typed value, mode 0600
+        out / "secrets.toml": {"admin", "primary", "tls", "truststore", "apim_db"},
+    }
+    for path in out.rglob("*"):
+        if path.is_file() and path not in holders:
+            holders[path] = allowed(path.relative_to(out).as_posix(), secrets, None, False)
+    for path, may_hold in holders.items():
+        data = path.read_bytes()
+        for name, value in secrets.items():
+            if name not in may_hold:
+                assert value.encode() not in data, f"{path.relative_to(tmp_path)} holds {name}"

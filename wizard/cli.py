@@ -101,7 +101,7 @@ def cmd_apply(args, out: TextIO) -> int:
     # The output's own answers.toml given as --answers is this run's input: an edit there
     # is the point, not a conflict.
     own_answers = out_dir / ANSWERS_FILE
-    inputs = {ANSWERS_FILE} if args.answers is not None and _same_file(args.answers, own_answers) else set()
+    inputs = {ANSWERS_FILE} if any(_same_file(a, own_answers) for a in args.answers or ()) else set()
     try:
         plan = make_plan(out_dir, build.files, force=args.force, inputs=inputs)
     except OutputDirError as exc:
@@ -115,7 +115,7 @@ def cmd_apply(args, out: TextIO) -> int:
     for note in build.notes:
         print(f"  note: {note}", file=out)
     if args.dry_run:
-        print_diffs(plan, masker_for(build.topology.answers, out_dir), out)
+        print_diffs(plan, masker_for(build.topology.answers, out_dir, build.shared.get("pki")), out)
         refused = f"; {len(plan.conflicts)} edited file(s) would stop it (see --force)" if plan.conflicts else ""
         print(f"dry run: would write {plan.summary()}{refused}; nothing was written", file=out)
         if blocked:

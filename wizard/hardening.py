@@ -65,7 +65,7 @@ def review(answers: Answers, files: Iterable[PlannedFile] = (), pki=None) -> lis
         findings.extend(check(answers))
     findings.extend(_weak_keys(files, pki))
     findings.extend(_broker_defaults(answers, files))
-    findings.extend(_hostname_verification(files))
+    findings.extend(_hostname_verification(answers, files))
     assert all(f.code in HARDENING_CHECKS for f in findings)
     return findings
 
@@ -362,16 +362,22 @@ def _broker_defaults(answers: Answers, files: list[PlannedFile]) -> Iterator[Fin
                 "[jms_tls] enabled = true: the wizard then sets the broker to TLSv1.2/TLSv1.3")
 
 
-def _hostname_verification(files: list[PlannedFile]) -> Iterator[Finding]:
+def _hostname_verification(answers: Answers, files: list[PlannedFile]) -> Iterator[Finding]:
+    fix = 'hostname_verifier = "DefaultAndLocalhost" (or "Strict"); the generated certificates cover every name the nodes use'
+    if answers.install.hostname_verifier == "AllowAll":
+        yield Finding(
+            "hostname_verification", ("install", "hostname_verifier"),
+            "is AllowAll: the nodes' outgoing HTTPS calls (key manager, event hub, notifications) accept a "
+            "certificate issued for any name", fix)
+        return
+    # The answers ask for verification: every start script in the output must pass it on
+    # (api-manager.sh itself sets AllowAll).
     for planned in files:
-        if not planned.path.endswith((".sh", ".bat")) or b"api-manager" not in planned.content:
+        if not planned.path.endswith(("/start.sh", "/start.bat")) or b"api-manager" not in planned.content:
             continue
         text = planned.content.decode(errors="replace")
-        strict = any(f"hostnameVerifier={v}" in text for v in ("Strict", "DefaultAndLocalhost"))
-        if "hostnameVerifier=AllowAll" in text or not strict:
+        if f"hostnameVerifier={answers.install.hostname_verifier}" not in text:
             yield Finding(
-                "hostname_verification", (),
-                f"{planned.path}: starts API-M with -Dhttpclient.hostnameVerifier=AllowAll (api-manager.sh's "
-                "default), so outgoing HTTPS calls accept a certificate for any name",
-                "start with -Dhttpclient.hostnameVerifier=DefaultAndLocalhost (or Strict); the generated "
-                "certificates cover every name the nodes use")
+                "hostname_verification", ("install", "hostname_verifier"),
+                f"{planned.path}: does not pass -Dhttpclient.hostnameVerifier={answers.install.hostname_verifier}, "
+                "so API-M keeps api-manager.sh's AllowAll", "apply again to regenerate the start scripts")

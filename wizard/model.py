@@ -405,6 +405,11 @@ class Install(Section):
         description="Folder on the load balancer host that holds its certificate, key and the deployment CA "
         "(the nginx configs name files there).",
     )
+    hostname_verifier: Literal["DefaultAndLocalhost", "Strict", "AllowAll"] = Field(
+        default="DefaultAndLocalhost",
+        description="httpclient.hostnameVerifier the start scripts pass: api-manager.sh's own default AllowAll "
+        "accepts a certificate for any name; the generated certificates cover every name the nodes call.",
+    )
 
 
 class SecureVault(Section):

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 from typing import TextIO
 
 from .masking import Masker, secret_literals
-from .plan import STATUS_TEXT, Action, Obsolete, Plan, PlanEntry, Status, backup_path
+from .plan import STATUS_TEXT, Action, Obsolete, Plan, PlanEntry, PlannedFile, Status, backup_path
 from .writer import ApplyResult
 
 # Files whose whole content is a secret: a diff would show nothing useful once masked.
@@ -72,16 +72,21 @@ def _text(content: bytes) -> str | None:
         return None
 
 
-def _whole_secret(path: str, *contents: bytes) -> bool:
-    name = PurePosixPath(path).name
-    if name in _SECRET_NAMES or PurePosixPath(path).suffix in _SECRET_SUFFIXES:
+def _whole_secret(planned: PlannedFile, *contents: bytes) -> bool:
+    """Files whose diff is not shown at all.  Private TOML files (deployment.toml, answers)
+    are shown masked, key by key; other private files (keys, database setup scripts with
+    their passwords in SQL or shell quoting) only as "changed"."""
+    path = PurePosixPath(planned.path)
+    if path.name in _SECRET_NAMES or path.suffix in _SECRET_SUFFIXES:
+        return True
+    if planned.secret and path.suffix != ".toml":
         return True
     return any(b"PRIVATE KEY-----" in c for c in contents)
 
 
 def diff_lines(entry: PlanEntry, old: bytes, masker: Masker) -> list[str]:
     path, new = entry.file.path, entry.file.content
-    if _whole_secret(path, old, new):
+    if _whole_secret(entry.file, old, new):
         return [f"--- {path}: secret file; contents not shown"]
     old_text, new_text = _text(old), _text(new)
     if old_text is None or new_text is None:
@@ -117,16 +122,46 @@ def print_result(plan: Plan, result: ApplyResult, out_dir: Path, out: TextIO) ->
         print(f"done: {plan.summary()}", file=out)
 
 
-def masker_for(resolved_answers, out_dir: Path) -> Masker:
-    """Every secret this run knows, and those of the previous run's answers and secrets."""
+def masker_for(resolved_answers, out_dir: Path, pki=None) -> Masker:
+    """Every secret this run knows, and those the previous run wrote: diffs show old
+    versions, whose secrets the current answers may no longer hold (a changed password, an
+    environment variable that changed).  They are read from the previous answers, secrets
+    and node configurations, decrypting its secure-vault values with the primary key."""
     import tomllib
 
     from .secret_values import iter_secret_fields
 
     known = {v for _, v, _ in iter_secret_fields(resolved_answers) if isinstance(v, str)} if resolved_answers else set()
-    for name in ("answers.toml", "secrets.toml"):
+    previous = [out_dir / "answers.toml", out_dir / "secrets.toml", *out_dir.glob("*/repository/conf/deployment.toml")]
+    for path in previous:
         try:
-            known |= secret_literals(tomllib.loads((out_dir / name).read_text(encoding="utf-8")))
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            pass
+            continue
+        known |= secret_literals(data)
+        known |= _vault_plaintexts(data.get("secrets"), pki)
     return Masker(known)
+
+
+def _vault_plaintexts(secrets, pki) -> set[str]:
+    if not isinstance(secrets, dict):
+        return set()
+    from .secure_vault import VaultError, VaultKey
+
+    found: set[str] = set()
+    key = None
+    if pki is not None:
+        try:
+            key = VaultKey.from_material(pki)
+        except VaultError:
+            key = None
+    for value in secrets.values():
+        if not isinstance(value, str):
+            continue
+        if value.startswith("[") and value.endswith("]"):
+            found.add(value[1:-1])
+        elif key is not None:
+            plain = key.decrypt(value)
+            if plain is not None:
+                found.add(plain)
+    return found

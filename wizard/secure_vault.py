@@ -98,13 +98,17 @@ class VaultKey:
             raise VaultError(f"is {len(data)} bytes long; RSA-{self.public_key.key_size} encrypts at most {limit}")
         return base64.b64encode(self.public_key.encrypt(data, padding.PKCS1v15())).decode("ascii")
 
-    def decrypts_to(self, ciphertext: str, plain: str) -> bool:
+    def decrypt(self, ciphertext: str) -> str | None:
+        """The plaintext of one of our ciphertexts; None when this key did not make it."""
         if self.private_key is None or self.private_key.public_key().public_numbers() != self.public_key.public_numbers():
-            return False
+            return None
         try:
-            return self.private_key.decrypt(base64.b64decode(ciphertext, validate=True), padding.PKCS1v15()) == plain.encode()
-        except ValueError:
-            return False
+            return self.private_key.decrypt(base64.b64decode(ciphertext, validate=True), padding.PKCS1v15()).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def decrypts_to(self, ciphertext: str, plain: str) -> bool:
+        return self.decrypt(ciphertext) == plain
 
 
 def _get(doc, path: tuple[str, ...]):
