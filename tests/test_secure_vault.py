@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import tomllib
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from conftest import counter_generator, preset_raw

@@ -114,7 +114,7 @@ def _default_keystores(answers: Answers) -> Iterator[Finding]:
             field = "file_name" if store.file_name in SHIPPED_KEYSTORES else "alias"
             yield Finding(
                 "default_keystore", ("keystores", key, field),
-                f"is the name of the keystore every API-M download ships, whose private key is public: "
+                "is the name of the keystore every API-M download ships, whose private key is public: "
                 "a node where the generated file was not installed starts on that key without a word",
                 f'give it a name of its own, e.g. file_name = "{key}.p12", alias = "{key}"')
     store = answers.keystores.truststore

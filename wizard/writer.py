@@ -2,8 +2,8 @@
 
 One apply is a small transaction on the output folder:
 
-1. take ``.apim-wizard/lock`` (one apply at a time) and remove the temporary files of an
-   apply that was killed;
+1. take ``.apim-wizard/lock`` (one apply at a time) and settle an apply that was killed
+   (:func:`recover`, below);
 2. write the journal: every path about to change and the hash it will have;
 3. write every new version to a temporary name next to its target and fsync it, and copy
    each file about to be overwritten or removed that is not reproducible into the backups;
@@ -52,9 +52,9 @@ from .plan import (
     backup_path,
     find_leftovers,
     is_wizard_folder,
+    read_journal,
     read_manifest,
     secret_dirs,
-    read_journal,
     sha256,
 )
 
@@ -89,8 +89,7 @@ class ApplyResult:
     written: list[PlanEntry] = field(default_factory=list)
     backups: dict[str, str] = field(default_factory=dict)  # path -> backup path
     removed: list[str] = field(default_factory=list)
-    leftovers_removed: int = 0
-    manifest_written: bool = False
+    recovery: Recovery | None = None  # an interrupted apply settled first
 
 
 class _Checkpoints:
@@ -265,8 +264,8 @@ def apply_plan(plan: Plan) -> ApplyResult:
     _state_dir(out_dir)
     with _locked(out_dir):
         checkpoints = _Checkpoints()
-        recovery = _recover_locked(out_dir)  # the CLI recovers before building; library callers may not
-        result.leftovers_removed = recovery.removed_temps if recovery else 0
+        recovery = _recover_locked(out_dir)  # the CLI recovers before building; other callers may not
+        result.recovery = recovery
         _check_unchanged_since_plan(plan)
         writes = [e for e in plan.entries if e.writes_content]
         journal = {"generator": "apim-wizard", "files": {
@@ -320,7 +319,6 @@ def apply_plan(plan: Plan) -> ApplyResult:
         _fsync_all({d for d in touched if d.exists()})
 
         write_atomic(out_dir / MANIFEST, manifest_text.encode(), SECRET_MODE)
-        result.manifest_written = True
         checkpoints.step()
         (out_dir / JOURNAL).unlink()
         _fsync_dir(out_dir / STATE_DIR)
