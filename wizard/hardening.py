@@ -14,9 +14,6 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
 from . import facts
 from .model import HARDENING_CHECKS, Answers, Database
@@ -27,8 +24,6 @@ DEFAULT_PASSWORDS = frozenset({"admin", "wso2carbon"})
 SHIPPED_KEYSTORES = frozenset({"wso2carbon.jks", "wso2carbon.p12"})
 SHIPPED_TRUSTSTORES = frozenset({"client-truststore.jks"})
 WEAK_PROTOCOLS = ("TLSv1", "TLSv1.1")
-MIN_RSA_BITS = 2048
-MIN_EC_BITS = 256
 # The built-in administrator of each database server.
 SUPERUSERS = {
     "mysql": {"root"},
@@ -252,69 +247,14 @@ def _plaintext_secrets(answers: Answers) -> Iterator[Finding]:
 # -------------------------------------------------------------------- file checks
 
 
-def _key_problem(key) -> str | None:
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
-        return f"RSA {key.key_size}-bit key (at least {MIN_RSA_BITS} needed)"
-    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < MIN_EC_BITS:
-        return f"EC {key.curve.key_size}-bit key (at least {MIN_EC_BITS} needed)"
-    if isinstance(key, dsa.DSAPublicKey):
-        return "DSA key (TLS 1.3 and modern clients do not accept DSA)"
-    return None
-
-
-def _cert_problem(cert: x509.Certificate) -> str | None:
-    # A certificate's public key has the size of its private key: checking certificates
-    # covers the keys without decrypting a keystore (about 0.1 s each).
-    problem = _key_problem(cert.public_key())
-    if problem:
-        return problem
-    algorithm = cert.signature_hash_algorithm
-    if cert.issuer != cert.subject and isinstance(algorithm, hashes.SHA1 | hashes.MD5):
-        return f"signed with {algorithm.name.upper()}"
-    return None
-
-
-def _material_certs(pki) -> Iterator[tuple[str, tuple, x509.Certificate]]:
-    """(where, answer field, certificate) for everything the PKI made or was given."""
-    if pki is None:
-        return
-    if getattr(pki, "ca_cert", None) is not None:
-        yield "the deployment CA", ("pki", "ca_cert"), pki.ca_cert
-    primary = getattr(pki, "primary", None)
-    if primary is not None:
-        for cert in (primary.cert, *primary.chain):
-            yield "the primary keystore", ("pki", "primary_key"), cert
-    for name, issued in sorted(getattr(pki, "nodes", {}).items()):
-        for cert in (issued.cert, *issued.chain):
-            yield f"the TLS keystore of {name}", ("pki", "tls_key"), cert
-    for host, issued in sorted(getattr(pki, "load_balancers", {}).items()):
-        for cert in (issued.cert, *issued.chain):
-            yield f"the certificate of load balancer {host}", ("pki", "tls_key"), cert
-
-
-def _file_certs(files: list[PlannedFile]) -> Iterator[tuple[str, tuple, x509.Certificate]]:
-    for planned in files:
-        if b"-----BEGIN CERTIFICATE-----" not in planned.content:
-            continue
-        try:
-            certs = x509.load_pem_x509_certificates(planned.content)
-        except ValueError:
-            continue
-        for cert in certs:
-            yield planned.path, ("pki",), cert
-
-
 def _weak_keys(files: list[PlannedFile], pki) -> Iterator[Finding]:
-    seen: set[bytes] = set()
-    for where, field, cert in (*_material_certs(pki), *_file_certs(files)):
-        fingerprint = cert.fingerprint(hashes.SHA256())
-        if fingerprint in seen:
-            continue
-        seen.add(fingerprint)
-        problem = _cert_problem(cert)
-        if problem:
-            yield Finding("weak_keys", field, f"{where}: {cert.subject.rfc4514_string()}: {problem}",
-                          "issue it again with an RSA key of at least 2048 bits (or EC P-256), signed with SHA-256")
+    if not files and pki is None:
+        return
+    from .key_strength import weak_certificates  # cryptography only when there is key material
+
+    for where, field, subject, problem in weak_certificates(files, pki):
+        yield Finding("weak_keys", field, f"{where}: {subject}: {problem}",
+                      "issue it again with an RSA key of at least 2048 bits (or EC P-256), signed with SHA-256")
 
 
 def _node_configs(files: list[PlannedFile]) -> Iterator[tuple[PlannedFile, dict]]:

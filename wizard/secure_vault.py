@@ -30,13 +30,16 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomlkit
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from tomlkit.items import Table
 
 from .plan import PUBLIC_MODE, PlannedFile
 from .render.common import xml_unsafe
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 SECRET_CONF = "repository/conf/security/secret-conf.properties"
 GUIDE = "SECURE-VAULT.md"
@@ -86,6 +89,8 @@ class VaultKey:
 
     @classmethod
     def from_material(cls, material) -> VaultKey:
+        from cryptography.hazmat.primitives.asymmetric import rsa  # only when there are keys
+
         public = material.primary_cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
             raise VaultError("the primary certificate's key is not RSA; the secure vault encrypts with RSA")
@@ -96,10 +101,14 @@ class VaultKey:
         limit = self.public_key.key_size // 8 - 11
         if len(data) > limit:
             raise VaultError(f"is {len(data)} bytes long; RSA-{self.public_key.key_size} encrypts at most {limit}")
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         return base64.b64encode(self.public_key.encrypt(data, padding.PKCS1v15())).decode("ascii")
 
     def decrypt(self, ciphertext: str) -> str | None:
         """The plaintext of one of our ciphertexts; None when this key did not make it."""
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         if self.private_key is None or self.private_key.public_key().public_numbers() != self.public_key.public_numbers():
             return None
         try:
