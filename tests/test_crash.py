@@ -192,3 +192,17 @@ def test_sigkill_at_every_file_operation(scenarios, name):
     kills = [o for p, o in sorted(outcomes.items()) if p < end]
     assert end > 20, f"the apply ended after {end - 1} operations: the hook is not reached"
     assert len(kills) >= 10 and set(kills) == {"killed", "completed-by-recovery"}, kills
+
+
+def test_dry_run_on_an_interrupted_folder_reports_it_and_changes_nothing(scenarios, tmp_path):
+    _, root = scenarios
+    work = tmp_path / "out"
+    shutil.copytree(root / "edited", work, symlinks=True)
+    args = ["--answers", root / "b.toml", "--force"]
+    assert cli("apply", *args, "--out", work, crash_after=3).returncode == -signal.SIGKILL
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in work.rglob("*") if p.is_file()}
+    dry = cli("apply", *args, "--out", work, "--dry-run")
+    assert dry.returncode == 0 and "an earlier apply was interrupted" in dry.stdout
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in work.rglob("*") if p.is_file()} == before
+    done = cli("apply", *args, "--out", work)
+    assert done.returncode == 0 and "undid an interrupted apply that had changed nothing" in done.stdout
