@@ -19,6 +19,7 @@ from .problems import Problem
 from .render import render_node_toml
 from .render.jms import JmsTlsError
 from .secrets_store import SECRETS_FILE, SecretStore, generate_password, resolve_secrets
+from .secure_vault import vault_finisher
 from .topology import NodePlan, Topology
 
 ANSWERS_HEADER = [
@@ -115,6 +116,11 @@ PRODUCERS: list[Producer] = [
     secrets_file,
 ]
 
+# Finishers run after every producer and may rewrite the whole list: what must see all of
+# the output (the secure vault seals every deployment.toml, whoever contributed to it).
+Finisher = Callable[[BuildContext, list[PlannedFile]], list[PlannedFile]]
+FINISHERS: list[Finisher] = [vault_finisher]
+
 
 @dataclass
 class Build:
@@ -154,7 +160,15 @@ def build_deployment(
     for producer in PRODUCERS:
         build.files.extend(producer(ctx))
         if ctx.problems:
-            build.problems.extend(ctx.problems)
-            build.files.clear()
-            return build
+            return _failed(build, ctx)
+    for finisher in FINISHERS:
+        build.files = finisher(ctx, build.files)
+        if ctx.problems:
+            return _failed(build, ctx)
+    return build
+
+
+def _failed(build: Build, ctx: BuildContext) -> Build:
+    build.problems.extend(ctx.problems)
+    build.files.clear()
     return build
