@@ -1,25 +1,31 @@
-"""The Write step's calls into the build and the file plan, in one place.
+"""The Write step's calls into the build, the file plan and the writer, in one place.
 
 What ``apim-wizard apply`` does, split in two so the operator sees the plan before anything
 is written: :func:`prepare` builds every file (keys included: the slow part, run in a
 worker with progress) and compares them with the output folder; :func:`write` carries out
-a plan the operator confirmed.  The app renders plan entries generically (their status
-names are the plan's own enum values), and refuses a plan that has conflicts: files the
-plan says must not be overwritten without ``--force``.
+a plan the operator confirmed.  The plan and the outcome are told in apply's own words
+(:mod:`wizard.plan_report`).  Files edited by hand that the answers would change are
+conflicts: nothing is written while there are any, unless the operator asks to replace
+them (``force``: each is backed up first, as ``apply --force`` does).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wizard.answers_io import ANSWERS_FILE
 from wizard.build import Build, BuildOptions, build_deployment
+from wizard.hardening import gate, review
 from wizard.model import Answers
-from wizard.plan import OutputDirError, Plan, PlanEntry, Status, apply_plan, check_output_dir, make_plan
+from wizard.plan import OutputDirError, Plan, Status, check_output_dir, make_plan
+from wizard.plan_report import print_conflicts, print_plan, print_result
 from wizard.problems import Problem
 from wizard.render.runbook import StartPhase, start_order
 from wizard.secrets_store import SECRETS_FILE, SecretsFileError, SecretStore
+from wizard.writer import PlanConflict, apply_plan, recover
 
 Progress = Callable[[int, int], None]
 
@@ -30,10 +36,22 @@ class Prepared:
     build: Build
     plan: Plan | None = None
     problems: list[Problem] = field(default_factory=list)  # the build refused (e.g. an unset variable)
+    notes: list[str] = field(default_factory=list)  # recovery of an interrupted apply, the build's notes
+    checks: list[Problem] = field(default_factory=list)  # production checks (warnings: see apply --production)
 
     @property
     def ok(self) -> bool:
         return self.plan is not None and not self.problems
+
+    def plan_text(self) -> str:
+        """The plan as apply prints it, and the conflicts when there are any."""
+        assert self.plan is not None
+        out = io.StringIO()
+        print_plan(self.plan, out)
+        if self.plan.conflicts:
+            print(file=out)
+            print_conflicts(self.plan, out)
+        return out.getvalue().rstrip("\n")
 
 
 class OutputFolderError(Exception):
@@ -48,62 +66,67 @@ def check_folder(out_dir: Path, force: bool) -> None:
     try:
         check_output_dir(out_dir, force=force)
     except OutputDirError as exc:
-        foreign = out_dir.is_dir()  # a file in the way cannot be forced
-        raise OutputFolderError(str(exc), foreign) from None
+        raise OutputFolderError(str(exc), foreign=out_dir.is_dir()) from None  # a file in the way cannot be forced
 
 
-def prepare(answers: Answers, stored: dict[str, str], out_dir: Path, base_dir: Path,
+def prepare(answers: Answers, stored: dict[str, str], out_dir: Path, base_dir: Path, answer_files=(),
             force: bool = False, progress: Progress | None = None) -> Prepared:
-    """Build every file for ``out_dir`` and plan them; writes nothing.
+    """Build every file for ``out_dir`` and plan them.  Writes nothing, except that an apply
+    killed earlier in that folder is first completed or undone (its keys may sit in temporary
+    files, and the build reuses them), as apply does.
 
     ``answers`` hold typed secrets as ``{ stored = true }`` and ``stored`` their values, so
     the answers.toml written holds no secret value and secrets.toml keeps them (as the prompt
-    flow does).  Raises OutputFolderError."""
+    flow does).  ``answer_files``: where the answers were read from; the folder's own
+    answers.toml among them is this run's input, not a file to overwrite.  Raises
+    OutputFolderError."""
     check_folder(out_dir, force)
+    notes = []
     try:
+        recovery = recover(out_dir)
         store = SecretStore.load(out_dir / SECRETS_FILE)
-    except SecretsFileError as exc:
+    except (OutputDirError, SecretsFileError) as exc:
         raise OutputFolderError(str(exc)) from None
+    if recovery:
+        notes.append(recovery.describe())
     store.stored.update(stored)
-    options = BuildOptions(out_dir=out_dir, base_dir=base_dir, progress=progress)
-    build = build_deployment(answers, store, options=options)
+    build = build_deployment(answers, store, options=BuildOptions(out_dir=out_dir, base_dir=base_dir, progress=progress))
     if not build.ok:
-        return Prepared(out_dir, build, problems=build.problems)
+        return Prepared(out_dir, build, problems=build.problems, notes=notes)
+    own = (out_dir / ANSWERS_FILE).resolve()
+    inputs = {ANSWERS_FILE} if any(Path(f).resolve() == own for f in answer_files) else set()
     try:
-        plan = make_plan(out_dir, build.files)
+        plan = make_plan(out_dir, build.files, force=force, inputs=inputs)
     except OutputDirError as exc:
         raise OutputFolderError(str(exc)) from None
-    return Prepared(out_dir, build, plan)
+    assert build.topology is not None
+    resolved = build.topology.answers
+    checks, _ = gate(review(resolved, build.files, build.shared.get("pki")), resolved, production=False)
+    return Prepared(out_dir, build, plan, notes=notes + build.notes, checks=checks)
 
 
-def status_name(entry: PlanEntry) -> str:
-    """The entry's status as the plan names it (mode-only fixes say so)."""
-    return "mode" if getattr(entry, "mode_only", False) else str(entry.status.value)
+def overwrites(plan: Plan) -> list[str]:
+    """Files on disk the plan replaces or removes: the operator confirms these first."""
+    replaced = [f"{e.status.value}: {e.file.path}" for e in plan.entries
+                if e.writes_content and e.status is not Status.NEW]
+    return replaced + [f"obsolete: {o.path}" for o in plan.removals]
 
 
-def conflicts(plan: Plan) -> list[PlanEntry]:
-    """Entries the plan refuses to overwrite (files edited by hand, ...): nothing is
-    written while there are any."""
-    return list(getattr(plan, "conflicts", []))
-
-
-def overwrites(plan: Plan) -> list[PlanEntry]:
-    """Existing files the plan replaces: the operator confirms these first."""
-    return [e for e in plan.entries if e.status not in (Status.NEW, Status.UNCHANGED)]
-
-
-def write(plan: Plan) -> None:
-    """Carry out a confirmed plan (atomic per file, manifest last)."""
-    if conflicts(plan):
-        raise OutputFolderError(f"{plan.out_dir}: the plan would overwrite files edited by hand; nothing was written")
-    apply_plan(plan)
+def write(plan: Plan) -> str:
+    """Carry out a confirmed plan; returns apply's report of what it did.  Raises
+    OutputFolderError when the plan has conflicts or the folder changed since the plan."""
+    try:
+        result = apply_plan(plan)
+    except PlanConflict as exc:
+        raise OutputFolderError(f"{plan.out_dir}: {exc}; nothing was written") from None
+    except OutputDirError as exc:
+        raise OutputFolderError(str(exc)) from None
+    out = io.StringIO()
+    print_result(plan, result, plan.out_dir, out)
+    return out.getvalue().rstrip("\n")
 
 
 def start_phases(prepared: Prepared) -> list[StartPhase]:
     """The order to bring the deployment up, with each node's start command (RUNBOOK.md's)."""
     assert prepared.build.topology is not None
     return start_order(prepared.build.topology)
-
-
-__all__ = ["OutputFolderError", "Prepared", "check_folder", "conflicts", "overwrites", "prepare",
-           "start_phases", "status_name", "write", "SECRETS_FILE"]

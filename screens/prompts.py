@@ -44,7 +44,9 @@ from wizard.model_paths import (
     get_value,
     remove_value,
 )
-from wizard.plan import OutputDirError, Plan, Status, apply_plan, check_output_dir, make_plan
+from wizard.plan import OutputDirError, Plan, check_output_dir, make_plan
+from wizard.plan_report import print_conflicts, print_plan
+from wizard.writer import apply_plan, recover
 from wizard.preview import node_previews
 from wizard.presets import list_presets
 from wizard.problems import Problem, errors, warnings
@@ -476,6 +478,10 @@ class PromptFlow:
                 if not out_dir.is_dir() or not questionary.confirm("Write into it anyway?", default=False).unsafe_ask():
                     continue
             try:
+                # An apply killed earlier is settled first: its keys may sit in temporary files.
+                recovery = recover(out_dir)
+                if recovery:
+                    self.say(recovery.describe(), "  ")
                 store = SecretStore.load(out_dir / SECRETS_FILE)
                 store.stored.update(stored)
                 build = build_deployment(answers, store, options=BuildOptions(out_dir=out_dir, base_dir=self.layered.base_dir))
@@ -490,11 +496,13 @@ class PromptFlow:
                 self.say(f"error: {exc}", "  ")
                 continue
             self.say(f"Plan for {out_dir}:")
-            for entry in plan.entries:
-                self.say(f"{entry.status.value:<10} {entry.file.path}", "  ")
-            for path in plan.obsolete:
-                self.say(f"{'obsolete':<10} {path} (no longer generated; left in place)", "  ")
-            if plan.count(Status.NEW) + plan.count(Status.CHANGED) == 0 and not any(e.mode_only for e in plan.entries):
+            print_plan(plan, self.out)
+            if plan.conflicts:
+                print_conflicts(plan, self.out)
+                if not questionary.confirm("Replace them (each is backed up first)?", default=False).unsafe_ask():
+                    return None, None
+                plan = make_plan(out_dir, build.files, force=True)
+            if not plan.has_changes:
                 self.say("The folder already matches the answers.")
             if questionary.confirm(f"Write {plan.summary()}?", default=True).unsafe_ask():
                 return out_dir, plan
@@ -502,7 +510,9 @@ class PromptFlow:
 
     def perform(self, decisions: Decisions) -> None:
         if decisions.plan is not None:
-            apply_plan(decisions.plan)
+            result = apply_plan(decisions.plan)
+            for path, backup in sorted(result.backups.items()):
+                self.say(f"backup     {path} -> {backup}", "  ")
             self.say(f"Wrote the deployment to {decisions.out_dir}: {decisions.plan.summary()}.")
             self.say(f"Passwords are in {decisions.out_dir / SECRETS_FILE} (mode 0600); keep it safe.")
         if decisions.save_to is not None and decisions.plan is not None and (

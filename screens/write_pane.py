@@ -1,7 +1,9 @@
 """Write: the output folder, the plan of files before anything is written, confirmation
-before overwriting, key generation in a worker with a progress bar, then the start order.
+before replacing or removing files, key generation in a worker with a progress bar, then
+the start order and each node's start command.
 
-Every call into the build and the plan goes through :mod:`screens.deployment_writer`.
+Every call into the build, the plan and the writer goes through
+:mod:`screens.deployment_writer`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from wizard.answers_io import ANSWERS_FILE
 
@@ -32,15 +34,10 @@ class WritePane(StepView, Vertical):
         self.wrote = False
         self.writing = False  # files are being written: quitting waits
 
-    def built(self) -> None:
-        self.query_one("#plan-table").add_columns("status", "file")  # type: ignore[attr-defined]
-        self.query_one("#write-actions").display = False
-        self.query_one("#write-done").display = False
-
     def compose(self) -> ComposeResult:
         if not self.active:
             return
-        from textual.widgets import DataTable, ProgressBar  # loaded with the step: startup time
+        from textual.widgets import ProgressBar  # loaded with the step: startup time
 
         yield step_heading("write")
         with Horizontal(classes="field-line"):
@@ -48,7 +45,8 @@ class WritePane(StepView, Vertical):
             out = self.session.out_dir
             yield Input(str(out) if out else DEFAULT_OUT, compact=True, id="out-dir")
             yield Button("Plan", compact=True, id="plan-button", variant="primary")
-        force = Tick("Write into this folder although apim-wizard did not create it", compact=True, id="force")
+        force = Tick("Replace files apim-wizard did not write or that were edited by hand (each is backed up "
+                     "first, as apply --force does)", compact=True, id="force")
         force.display = False
         yield force
         yield Static("Enter (or Plan) shows every file and what happens to it; nothing is written before you "
@@ -56,13 +54,16 @@ class WritePane(StepView, Vertical):
         progress = ProgressBar(id="keygen", show_eta=False)
         progress.display = False
         yield progress
-        table = DataTable(id="plan-table", cursor_type="row", zebra_stripes=False)
-        table.display = False
-        yield table
         with Horizontal(id="write-actions"):
             yield Button("Write", id="write-button", variant="warning", compact=True, disabled=True)
+        with VerticalScroll(id="plan-view"):
+            yield Static("", id="plan-text", markup=False)
         with VerticalScroll(id="write-done"):
             yield Static("", id="done-text", markup=False)
+
+    def built(self) -> None:
+        for part in ("#plan-view", "#write-actions", "#write-done"):
+            self.query_one(part).display = False
 
     # ------------------------------------------------------------ state
 
@@ -106,9 +107,16 @@ class WritePane(StepView, Vertical):
     @on(Input.Changed, "#out-dir")
     def _folder_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.query_one("#force", Checkbox).display = False
-        self.query_one("#force", Checkbox).value = False
+        force = self.query_one("#force", Tick)
+        force.display = False
+        with force.prevent(Tick.Changed):  # another folder: its own plan decides
+            force.value = False
         self.query_one("#write-button", Button).disabled = True
+
+    @on(Tick.Changed, "#force")
+    def _force_changed(self, event: Tick.Changed) -> None:
+        event.stop()
+        self.start_plan()  # the plan with (or without) replacing is another plan
 
     def start_plan(self) -> None:
         session = self.session
@@ -118,41 +126,40 @@ class WritePane(StepView, Vertical):
             return
         self.wrote = False
         self.prepared = None
-        self.query_one("#write-done").display = False
-        self.query_one("#write-actions").display = False
-        self.query_one("#plan-table").display = False
+        for part in ("#write-done", "#write-actions", "#plan-view"):
+            self.query_one(part).display = False
         answers, stored = session.for_writing()
         self._planned_revision = session.revision
         progress = self.query_one("#keygen")
-        progress.update(total=None, progress=0)
+        progress.update(total=None, progress=0)  # type: ignore[attr-defined]
         progress.display = True
         self.say(f"Building the files for {self.out_dir} (keys are made now; nothing is written yet) ...")
-        self.plan_files(answers, stored, self.out_dir, session.base_dir, self.query_one("#force", Checkbox).value)
+        self.plan_files(answers, stored, self.out_dir, session.base_dir, session.start.answer_files,
+                        self.query_one("#force", Tick).value)
 
     @work(thread=True, exclusive=True, group="write", exit_on_error=False)
-    def plan_files(self, answers, stored, out_dir: Path, base_dir: Path, force: bool) -> None:
+    def plan_files(self, answers, stored, out_dir: Path, base_dir: Path, answer_files, force: bool) -> None:
         def progress(done: int, total: int) -> None:
             self.app.call_from_thread(self.show_progress, done, total)
 
         try:
-            prepared = writer.prepare(answers, stored, out_dir, base_dir, force, progress)
+            prepared = writer.prepare(answers, stored, out_dir, base_dir, answer_files, force, progress)
         except writer.OutputFolderError as exc:
             self.app.call_from_thread(self.show_folder_error, exc)
             return
         except OSError as exc:
-            self.app.call_from_thread(self.say, f"{exc.filename or out_dir}: cannot read: {exc.strerror}", True)
+            self.app.call_from_thread(self.say, f"✗ {exc.filename or out_dir}: cannot read: {exc.strerror}", True)
             return
         self.app.call_from_thread(self.show_plan, prepared)
 
     def show_progress(self, done: int, total: int) -> None:
-        self.query_one("#keygen").update(total=max(total, 1), progress=done)
+        self.query_one("#keygen").update(total=max(total, 1), progress=done)  # type: ignore[attr-defined]
         self.say(f"Generating keys: {done} of {total} (the slow part; the wizard stays usable) ...")
 
     def show_folder_error(self, exc: writer.OutputFolderError) -> None:
         self.query_one("#keygen").display = False
-        force = self.query_one("#force", Checkbox)
-        force.display = exc.foreign
-        extra = "\nTick the box below to write into it anyway (files there may be replaced)." if exc.foreign else ""
+        self.query_one("#force").display = exc.foreign
+        extra = "\nTick the box above to write into it anyway." if exc.foreign else ""
         self.say(f"✗ {exc}{extra}", error=True)
 
     def show_plan(self, prepared: writer.Prepared) -> None:
@@ -165,30 +172,28 @@ class WritePane(StepView, Vertical):
         self.prepared = prepared
         plan = prepared.plan
         assert plan is not None
-        table = self.query_one("#plan-table")
-        table.clear()
-        for entry in plan.entries:
-            table.add_row(writer.status_name(entry), entry.file.path)
-        for path in plan.obsolete:
-            table.add_row("obsolete", f"{getattr(path, 'path', path)} (no longer generated)")
-        table.display = True
-        conflicts = writer.conflicts(plan)
-        overwrites = writer.overwrites(plan)
+        details = [f"note: {note}" for note in prepared.notes]
+        details += [problem_text(p, f"production check {p.field}: ") for p in prepared.checks]
+        self.query_one("#plan-text", Static).update("\n".join([prepared.plan_text(), *([""] if details else []),
+                                                                *details]))
+        self.query_one("#plan-view").display = True
         lines = [f"Plan for {prepared.out_dir}: {plan.summary()}."]
-        lines += [f"note: {note}" for note in prepared.build.notes]
+        if prepared.checks:
+            lines[0] += (f"  ⚠ {len(prepared.checks)} production check{'s' * (len(prepared.checks) != 1)} "
+                         "below (apply --production refuses them).")
         button = self.query_one("#write-button", Button)
-        if conflicts:
-            lines.append(f"✗ {len(conflicts)} file(s) were edited by hand and would be overwritten: "
-                         + ", ".join(e.file.path for e in conflicts[:5])
-                         + ". Nothing will be written; move them away or use apim-wizard apply --force.")
-            button.disabled = True
-        else:
-            if overwrites:
-                lines.append(f"⚠ {len(overwrites)} existing file(s) will be replaced; you confirm that first.")
-            button.disabled = False
-        button.label = f"Write {len(plan.writes)} file{'s' * (len(plan.writes) != 1)}" if plan.writes else "Record (nothing changed)"
+        force = self.query_one("#force", Tick)
+        if plan.conflicts:
+            force.display = True
+            lines.append(f"✗ {len(plan.conflicts)} file(s) edited by hand would be overwritten: nothing is written "
+                         "unless you tick the box above (each is backed up first).")
+        elif writer.overwrites(plan):
+            lines.append(f"⚠ {len(writer.overwrites(plan))} file(s) on disk will be replaced or removed; you "
+                         "confirm that first.")
+        button.disabled = bool(plan.conflicts)
+        button.label = f"Write ({plan.summary()})" if plan.has_changes else "Record (the folder already matches)"
         self.query_one("#write-actions").display = True
-        self.say("\n".join(lines), error=bool(conflicts))
+        self.say("\n".join(lines), error=bool(plan.conflicts))
         if not button.disabled:
             button.focus()
 
@@ -203,10 +208,10 @@ class WritePane(StepView, Vertical):
             return
         overwrites = writer.overwrites(prepared.plan)
         if overwrites:
-            listed = "\n".join(f"  {writer.status_name(e)}: {e.file.path}" for e in overwrites[:12])
+            listed = "\n".join(f"  {line}" for line in overwrites[:12])
             more = f"\n  ... and {len(overwrites) - 12} more" if len(overwrites) > 12 else ""
             dialog = confirm(f"Replace {len(overwrites)} file(s) in {prepared.out_dir}?",
-                             f"These files exist and will be replaced:\n{listed}{more}", "Replace them")
+                             f"These files are on disk and will be replaced or removed:\n{listed}{more}", "Replace them")
             self.app.push_screen(dialog, lambda answer: self.write_files() if answer == "yes" else None)
         else:
             self.write_files()
@@ -220,17 +225,20 @@ class WritePane(StepView, Vertical):
     @work(thread=True, exclusive=True, group="write", exit_on_error=False)
     def run_write(self, prepared: writer.Prepared) -> None:
         try:
-            writer.write(prepared.plan)
+            report = writer.write(prepared.plan)
         except (OSError, writer.OutputFolderError) as exc:
-            self.writing = False
             where = getattr(exc, "filename", None) or prepared.out_dir
             reason = getattr(exc, "strerror", None) or str(exc)
-            self.app.call_from_thread(self.say, f"✗ {where}: cannot write: {reason}; files already renamed into "
-                                      "place are complete, none is half-written", True)
+            self.app.call_from_thread(self.write_failed, f"✗ {where}: cannot write: {reason}; files already renamed "
+                                      "into place are complete, none is half-written")
             return
-        self.app.call_from_thread(self.show_done, prepared)
+        self.app.call_from_thread(self.show_done, prepared, report)
 
-    def show_done(self, prepared: writer.Prepared) -> None:
+    def write_failed(self, message: str) -> None:
+        self.writing = False
+        self.say(message, error=True)
+
+    def show_done(self, prepared: writer.Prepared, report: str) -> None:
         self.wrote = True
         self.writing = False
         self.session.written()
@@ -240,6 +248,7 @@ class WritePane(StepView, Vertical):
         out = prepared.out_dir
         lines = [
             f"✓ Wrote the deployment to {out}: {plan.summary()}.",
+            *report.splitlines(),
             f"Passwords are in {out / writer.SECRETS_FILE} (mode 0600); keep it safe.",
             f"Replay: apim-wizard apply --answers {out / ANSWERS_FILE} --out {out}",
             "",
@@ -258,8 +267,8 @@ class WritePane(StepView, Vertical):
                     f"      ready when this prints an HTTP status: {start.ready_check}",
                 ]
         self.query_one("#done-text", Static).update("\n".join(lines))
-        self.query_one("#plan-table").display = False
-        self.query_one("#write-actions").display = False
+        for part in ("#plan-view", "#write-actions"):
+            self.query_one(part).display = False
         self.say(f"✓ Done: {plan.summary()}.")
         done = self.query_one("#write-done")
         done.display = True

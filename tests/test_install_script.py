@@ -22,6 +22,9 @@ from wizard.cli import main
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX shell scripts")
 
 OWNER = f"{os.getuid()}:{os.getgid()}"
+# start.sh overrides api-manager.sh's -Dhttpclient.hostnameVerifier=AllowAll ([install] hostname_verifier)
+VERIFY_HOSTNAMES = ["-Dhttpclient.hostnameVerifier=DefaultAndLocalhost",
+                    "-Dorg.opensaml.httpclient.https.disableHostnameVerification=false"]
 
 
 def apply(out: Path, *extra: str, preset: str = "single") -> None:
@@ -159,7 +162,7 @@ def test_start_sh_runs_api_manager_with_the_profile_and_extra_arguments(deployme
     assert result.returncode == 0, result.stderr
     calls = (home / "api-manager.calls").read_text().splitlines()
     args = [line[len("arg="):] for line in calls if line.startswith("arg=")]
-    assert args == ["-Dprofile=control-plane", "--skipConfigOptimization", "start", "--debug", "5005"]
+    assert args == ["-Dprofile=control-plane", "--skipConfigOptimization", *VERIFY_HOSTNAMES, "start", "--debug", "5005"]
     java_home = next(line.split("=", 1)[1] for line in calls if line.startswith("JAVA_HOME="))
     if java_home:  # derived from the java on PATH when there is one
         assert (Path(java_home) / "bin/java").exists()
@@ -170,7 +173,7 @@ def test_gateway_start_sh_uses_the_gateway_profile(deployment, tmp_path):
     assert install(deployment / "gw-1", "--target", str(home)).returncode == 0
     assert run([str(home / "bin/start.sh")]).returncode == 0
     args = [line for line in (home / "api-manager.calls").read_text().splitlines() if line.startswith("arg=")]
-    assert args == ["arg=-Dprofile=gateway-worker", "arg=--skipConfigOptimization"]
+    assert args == ["arg=-Dprofile=gateway-worker", "arg=--skipConfigOptimization", *(f"arg={a}" for a in VERIFY_HOSTNAMES)]
 
 
 def test_start_sh_refuses_an_uninstalled_home(deployment, tmp_path):

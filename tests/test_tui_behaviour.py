@@ -394,7 +394,7 @@ async def test_write_plans_first_confirms_overwrites_and_keeps_unchanged_files(t
         await pilot.press("enter")
         await settle(pilot)
         assert "changed" in text_of(app, "#write-message")
-        assert "replaced; you confirm that first" in text_of(app, "#write-message")
+        assert "will be replaced or removed; you confirm that first" in text_of(app, "#write-message")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog)
@@ -421,11 +421,11 @@ async def test_write_refuses_a_foreign_folder_unless_ticked(tmp_path):
         assert "was not written by apim-wizard" in text_of(app, "#write-message")
         force = app.query_one("#force")
         assert force.display
-        force.value = True
-        app.query_one("#out-dir").focus()
-        await pilot.press("enter")
+        force.focus()
+        await pilot.press("space")  # ticked: planned again, replacing what is in the way
         await settle(pilot)
-        await pilot.press("enter")
+        assert "unknown" in text_of(app, "#plan-text") or "new" in text_of(app, "#plan-text")
+        await pilot.press("enter")  # the Write button has the focus
         await settle(pilot)
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "cp-1/repository/conf/deployment.toml").exists()

@@ -191,7 +191,7 @@ def test_db_type_not_a_wso2_token(ha_raw, given, expected):
     assert "allowed: mysql, mariadb, postgre, mssql, oracle, db2" in problem.message
 
 
-@pytest.mark.parametrize("char", ["@", "{", "}", "%"])
+@pytest.mark.parametrize("char", ["@", "{", "}", "%", "#"])
 def test_admin_password_with_amqp_breaking_characters(ha_raw, char):
     ha_raw["super_admin"]["password"] = f"Secret{char}Pass1"
     problem = only_error(ha_raw)

@@ -19,6 +19,7 @@ from .problems import Problem
 from .render import render_node_toml
 from .render.jms import JmsTlsError
 from .secrets_store import SECRETS_FILE, SecretStore, generate_password, resolve_secrets
+from .secure_vault import vault_finisher
 from .topology import NodePlan, Topology
 
 ANSWERS_HEADER = [
@@ -60,16 +61,28 @@ class BuildContext:
 Producer = Callable[[BuildContext], Iterable[PlannedFile]]
 
 
-def pki_files(ctx: BuildContext) -> Iterable[PlannedFile]:
+def start_pki(ctx: BuildContext) -> None:
+    """Decide what the PKI keeps and start making the missing keys in the background, so
+    they are made while the other producers render (figures: bench/apply_bench.py)."""
     if not ctx.options.with_pki:
-        return []
-    from .pki import PkiError, build_pki  # cryptography is imported only when keys are made
+        return
+    from .pki import PkiError, start_pki as start  # cryptography is imported only when keys are made
 
     try:
-        material, files, notes = build_pki(
-            ctx.topology, ctx.options.out_dir, ctx.options.base_dir, ctx.options.rotate_certs,
-            progress=ctx.options.progress,
-        )
+        ctx.shared["pki_job"] = start(ctx.topology, ctx.options.out_dir, ctx.options.base_dir,
+                                      ctx.options.rotate_certs)
+    except PkiError as exc:
+        ctx.problems.append(exc.problem)
+
+
+def pki_files(ctx: BuildContext) -> Iterable[PlannedFile]:
+    job = ctx.shared.pop("pki_job", None)
+    if job is None:
+        return []
+    from .pki import PkiError
+
+    try:
+        material, files, notes = job.finish(ctx.options.progress)
     except PkiError as exc:
         ctx.problems.append(exc.problem)
         return []
@@ -102,10 +115,10 @@ def secrets_file(ctx: BuildContext) -> Iterable[PlannedFile]:
 
 
 PRODUCERS: list[Producer] = [
-    pki_files,
     node_configs,
     artefacts.start_scripts,
     artefacts.systemd_units,
+    pki_files,  # collects the keys start_pki set going before the producers ran
     artefacts.install_scripts,  # after everything that writes into node folders
     artefacts.hosts_file,
     artefacts.load_balancer_configs,
@@ -114,6 +127,11 @@ PRODUCERS: list[Producer] = [
     answers_file,
     secrets_file,
 ]
+
+# Finishers run after every producer and may rewrite the whole list: what must see all of
+# the output (the secure vault seals every deployment.toml, whoever contributed to it).
+Finisher = Callable[[BuildContext, list[PlannedFile]], list[PlannedFile]]
+FINISHERS: list[Finisher] = [vault_finisher]
 
 
 @dataclass
@@ -151,10 +169,24 @@ def build_deployment(
     build.topology = topology
     ctx = BuildContext(answers, topology, resolution.store, options, planned=build.files)
     build.notes, build.shared = ctx.notes, ctx.shared
+    start_pki(ctx)
+    if ctx.problems:
+        return _failed(build, ctx)
     for producer in PRODUCERS:
         build.files.extend(producer(ctx))
         if ctx.problems:
-            build.problems.extend(ctx.problems)
-            build.files.clear()
-            return build
+            return _failed(build, ctx)
+    for finisher in FINISHERS:
+        build.files = finisher(ctx, build.files)
+        if ctx.problems:
+            return _failed(build, ctx)
+    return build
+
+
+def _failed(build: Build, ctx: BuildContext) -> Build:
+    job = ctx.shared.pop("pki_job", None)
+    if job is not None:
+        job.key_job.cancel()
+    build.problems.extend(ctx.problems)
+    build.files.clear()
     return build

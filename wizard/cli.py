@@ -14,6 +14,7 @@ from typing import TextIO
 
 from . import __version__
 from .build import BuildOptions, build_deployment
+from .hardening import gate, review
 from .cli_common import (
     EXIT_INVALID,
     EXIT_IO,
@@ -26,7 +27,10 @@ from .cli_common import (
     report_problems,
     validated_answers,
 )
-from .plan import OutputDirError, Status, apply_plan, check_output_dir, make_plan
+from .answers_io import ANSWERS_FILE
+from .plan import OutputDirError, Status, check_output_dir, make_plan
+from .plan_report import masker_for, print_conflicts, print_diffs, print_plan, print_result
+from .writer import apply_plan, recover
 from .presets import list_presets
 from .problems import Problem
 from .secrets_store import SECRETS_FILE, SecretsFileError, SecretStore, resolve_secrets
@@ -37,14 +41,39 @@ from .cli_answers import in_terminal, open_wizard
 def _apply_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--out", metavar="DIR", type=Path, required=True, help="output folder")
-    parser.add_argument("--dry-run", action="store_true", help="show what would be written; write nothing")
-    parser.add_argument("--force", action="store_true", help="write into a non-empty folder the wizard did not create")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="show the plan and the differences (secrets masked); write nothing")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a folder the wizard did not create, and replace files edited by hand "
+                        "(each is backed up under DIR/.apim-wizard/backups first)")
     parser.add_argument("--rotate-certs", action="store_true",
                         help="reissue every leaf certificate with new keys (the CA is kept)")
     parser.add_argument(
         "--secrets", metavar="FILE", type=Path,
         help=f"take generated secrets from FILE (default: DIR/{SECRETS_FILE}); they are kept in DIR/{SECRETS_FILE}",
     )
+    _production_argument(parser)
+
+
+def _production_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--production", action="store_true",
+                        help="production checks (default passwords, weak keys and protocols, plaintext "
+                        "connections, ...) are errors, not warnings; [hardening] accept lists exceptions")
+
+
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    _production_argument(parser)
+
+
+def report_hardening(answers, files, production: bool, out: TextIO, pki=None) -> bool:
+    """Print the production checks; True when they stop a --production run."""
+    shown, accepted = gate(review(answers, files, pki), answers, production)
+    report_problems(shown, "production checks" + ("" if production else " (errors with --production)"),
+                    sys.stderr if production and shown else out)
+    for note in accepted:
+        print(f"  accepted {note}", file=out)
+    return production and bool(shown)
 
 
 def cmd_apply(args, out: TextIO) -> int:
@@ -54,44 +83,68 @@ def cmd_apply(args, out: TextIO) -> int:
         raise CliError(f"{args.secrets}: no such secrets file", EXIT_IO)
     try:
         check_output_dir(out_dir, force=args.force)
+        # An apply killed earlier is completed (or undone) before anything reads the folder:
+        # its keys and secrets may sit in temporary files.
+        recovery = None if args.dry_run else recover(out_dir)
+        if recovery:
+            print(recovery.describe(), file=out)
         store = SecretStore.load(args.secrets or out_dir / SECRETS_FILE)
     except (OutputDirError, SecretsFileError) as exc:
         raise CliError(str(exc), EXIT_IO) from None
+    except OSError as exc:
+        raise CliError(f"{exc.filename or out_dir}: cannot complete the interrupted apply: {exc.strerror}", EXIT_IO) from None
 
     options = BuildOptions(out_dir=out_dir, base_dir=base_dir, rotate_certs=args.rotate_certs)
     build = build_deployment(answers, store, options=options)
     if not build.ok:
         report_problems(build.problems, source, sys.stderr)
         raise CliError(f"{source}: fix the errors above; nothing was written", EXIT_INVALID)
+    # The output's own answers.toml given as --answers is this run's input: an edit there
+    # is the point, not a conflict.
+    own_answers = out_dir / ANSWERS_FILE
+    inputs = {ANSWERS_FILE} if any(_same_file(a, own_answers) for a in args.answers or ()) else set()
     try:
-        plan = make_plan(out_dir, build.files)
+        plan = make_plan(out_dir, build.files, force=args.force, inputs=inputs)
     except OutputDirError as exc:
         raise CliError(str(exc), EXIT_IO) from None
     except OSError as exc:
         raise CliError(f"{exc.filename or out_dir}: cannot read: {exc.strerror}", EXIT_IO) from None
 
+    blocked = report_hardening(build.topology.answers, build.files, args.production, out, build.shared.get("pki"))
     print(f"{source}: {describe(answers)} -> {out_dir}", file=out)
-    for entry in plan.entries:
-        shown = entry.status.value if not entry.mode_only else "mode"
-        print(f"  {shown:<10} {entry.file.path}", file=out)
-    for path in plan.obsolete:
-        print(f"  {'obsolete':<10} {path} (no longer generated; left in place)", file=out)
+    print_plan(plan, out)
     for note in build.notes:
         print(f"  note: {note}", file=out)
     if args.dry_run:
-        print(f"dry run: would write {plan.summary()}; nothing was written", file=out)
+        print_diffs(plan, masker_for(build.topology.answers, out_dir, build.shared.get("pki")), out)
+        refused = f"; {len(plan.conflicts)} edited file(s) would stop it (see --force)" if plan.conflicts else ""
+        print(f"dry run: would write {plan.summary()}{refused}; nothing was written", file=out)
+        if blocked:
+            raise CliError("--production: fix the production checks above (or accept them in [hardening])", EXIT_INVALID)
         return EXIT_OK
+    if blocked:
+        raise CliError("--production: fix the production checks above (or accept them in [hardening]); "
+                       "nothing was written", EXIT_INVALID)
+    if plan.conflicts:
+        print_conflicts(plan, sys.stderr)
+        raise CliError(f"{out_dir}: nothing was written", EXIT_IO)
     try:
-        apply_plan(plan)
+        result = apply_plan(plan)
+    except OutputDirError as exc:
+        raise CliError(str(exc), EXIT_IO) from None
     except OSError as exc:
         raise CliError(f"{exc.filename or out_dir}: cannot write: {exc.strerror}", EXIT_IO) from None
-    if plan.count(Status.NEW) + plan.count(Status.CHANGED) == 0:
-        print("no changes: the output already matches the answers", file=out)
-    else:
-        print(f"done: {plan.summary()}", file=out)
-    if any(e.file.path == SECRETS_FILE for e in plan.entries):
+    print_result(plan, result, out_dir, out)
+    if any(e.file.path == SECRETS_FILE and e.status in (Status.NEW, Status.CHANGED) for e in plan.entries):
         print(f"generated passwords are in {out_dir / SECRETS_FILE} (mode 0600); keep it safe", file=out)
     return EXIT_OK
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return b.exists() and a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def cmd_validate(args, out: TextIO) -> int:
@@ -101,6 +154,11 @@ def cmd_validate(args, out: TextIO) -> int:
     resolution = resolve_secrets(answers, None, base_dir=base_dir, generate=lambda: "x" * 24)
     unresolved = [Problem(p.path, p.message, severity="warning") for p in resolution.problems]
     report_problems(unresolved, f"{source} (secret references)", out)
+    # Without a build there are no keys or generated files to inspect: apply checks those too.
+    blocked = report_hardening(resolution.answers or answers, (), args.production, out)
+    if blocked:
+        raise CliError(f"{source}: --production: fix the production checks above (or accept them in [hardening])",
+                       EXIT_INVALID)
     print(f"{source}: valid: {describe(answers)}", file=out)
     return EXIT_OK
 
@@ -115,7 +173,7 @@ def cmd_presets(args, out: TextIO) -> int:
 
 COMMANDS: list[Command] = [
     Command("apply", "write the deployment's files (headless)", _apply_arguments, cmd_apply),
-    Command("validate", "list every problem in the answers", add_source_arguments, cmd_validate),
+    Command("validate", "list every problem in the answers", _validate_arguments, cmd_validate),
     Command("presets", "list the shipped presets", lambda parser: None, cmd_presets),
     *ANSWER_COMMANDS,
 ]
@@ -152,7 +210,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         print(f"apim-wizard: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
-        print("apim-wizard: interrupted; files already renamed into place are complete, none is half-written",
+        print("apim-wizard: interrupted; every file is its old or its new version; apply again to complete",
               file=sys.stderr)
         return 130
     except BrokenPipeError:

@@ -1,5 +1,6 @@
 """Commands about the answers themselves: ``explain`` (each effective value and its layer),
-``schema`` (JSON Schema / annotated example) and ``prompt`` (the plain-prompt wizard)."""
+``schema`` (JSON Schema / annotated example), ``prompt`` (the plain-prompt wizard) and
+``tui`` (the full-screen wizard, also what ``apim-wizard`` alone opens in a terminal)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .answer_schema import answers_json_schema, example_answers_toml
 from .cli_common import EXIT_INVALID, EXIT_OK, Command, add_source_arguments, load_layers, report_problems
-from .explain import explain, format_rows
 from .problems import errors
 
 
+# The modules behind explain/schema/prompt/tui are imported when those commands run, so that
+# `apply` does not pay for the question registry (bench/apply_bench.py).
+
+
 def cmd_explain(args, out: TextIO) -> int:
+    from .explain import explain, format_rows
+
     layered = load_layers(args)
     rows, problems = explain(layered)
     print(f"# {layered.source}: each answer = value, then the layer it comes from", file=out)
@@ -31,6 +36,8 @@ def _schema_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_schema(args, out: TextIO) -> int:
+    from .answer_schema import answers_json_schema, example_answers_toml
+
     if args.example:
         out.write(example_answers_toml())
     else:

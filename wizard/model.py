@@ -405,6 +405,43 @@ class Install(Section):
         description="Folder on the load balancer host that holds its certificate, key and the deployment CA "
         "(the nginx configs name files there).",
     )
+    hostname_verifier: Literal["DefaultAndLocalhost", "Strict", "AllowAll"] = Field(
+        default="DefaultAndLocalhost",
+        description="httpclient.hostnameVerifier the start scripts pass: api-manager.sh's own default AllowAll "
+        "accepts a certificate for any name; the generated certificates cover every name the nodes call.",
+    )
+
+
+class SecureVault(Section):
+    """WSO2 secure vault: passwords in deployment.toml become $secret{alias} references."""
+
+    enabled: bool = Field(default=False, description="Replace the passwords in deployment.toml by $secret{} references.")
+    mode: Literal["encrypt", "plaintext"] = Field(
+        default="encrypt",
+        description="encrypt: the wizard writes the [secrets] ciphertexts as ciphertool does (RSA with the primary "
+        "certificate); plaintext: [secrets] holds \"[password]\" and you run ciphertool.sh -Dconfigure on each node.",
+    )
+
+
+# Production checks (wizard.hardening); each can be accepted by name for a deployment.
+HARDENING_CHECKS = (
+    "default_credentials",
+    "default_keystore",
+    "weak_keys",
+    "weak_tls",
+    "jms_plaintext",
+    "db_superuser",
+    "db_plaintext",
+    "hostname_verification",
+    "plaintext_secrets",
+)
+
+
+class Hardening(Section):
+    accept: list[Literal[HARDENING_CHECKS]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Production checks accepted for this deployment: reported, but not errors with --production.",
+    )
 
 
 # ----------------------------------------------------------------------------- answers
@@ -427,6 +464,8 @@ class Answers(Section):
     backend_jwt: BackendJwt = Field(default_factory=BackendJwt)
     analytics: Analytics = Field(default_factory=Analytics)
     install: Install = Field(default_factory=Install)
+    secure_vault: SecureVault = Field(default_factory=SecureVault)
+    hardening: Hardening = Field(default_factory=Hardening)
 
     def clusters(self) -> dict[str, Cluster]:
         return {facts.CONTROL_PLANE: self.control_plane, facts.GATEWAY: self.gateway}

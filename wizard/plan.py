@@ -1,10 +1,15 @@
-"""The file plan: what to write, how it compares with the disk, and writing it safely.
+"""The file plan: what to write, and how each file compares with what is on disk.
 
-Every write of the wizard goes through here.  Files are written to a temporary name in
-the target folder, fsynced and renamed, so each file is always either its old or its new
-version; modes are set explicitly (secrets 0600 in 0700 folders) whatever the umask.  The
-manifest (written last) records what the wizard generated, so a later run can tell its
-own files from the operator's.
+Every write of the wizard goes through a plan; :mod:`wizard.writer` carries it out.  The
+output folder keeps the wizard's state in ``.apim-wizard/``: a manifest (the hash and mode
+of every file the wizard last wrote) and, while an apply runs, a journal (the hashes it is
+about to put in place).  With them a later run tells apart
+
+- files the wizard wrote and nobody touched since (safe to replace),
+- files edited by hand since the wizard wrote them (never replaced without ``--force``),
+- files that exist but were never written by the wizard (likewise),
+
+and it recognises the files of an apply that was interrupted, so the next run completes it.
 """
 
 from __future__ import annotations
@@ -12,17 +17,27 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
-MANIFEST = ".apim-wizard/manifest.json"
+STATE_DIR = ".apim-wizard"
+MANIFEST = f"{STATE_DIR}/manifest.json"
+JOURNAL = f"{STATE_DIR}/journal.json"  # present only while an apply runs (or was killed)
+LOCK = f"{STATE_DIR}/lock"
+BACKUPS = f"{STATE_DIR}/backups"
+TEMP_SUFFIX = ".apim-wizard.tmp"  # ".<name>.apim-wizard.tmp" next to the file it becomes
 
 SECRET_MODE = 0o600
 PUBLIC_MODE = 0o644
 EXECUTABLE_MODE = 0o755
 SECRET_DIR_MODE = 0o700
 PUBLIC_DIR_MODE = 0o755
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,8 @@ class PlannedFile:
         parts = PurePosixPath(self.path).parts
         if not parts or PurePosixPath(self.path).is_absolute() or ".." in parts:
             raise ValueError(f"planned path {self.path!r} must stay inside the output folder")
+        if self.path in (MANIFEST, JOURNAL, LOCK) or self.path.startswith(BACKUPS + "/") or self.path.endswith(TEMP_SUFFIX):
+            raise ValueError(f"planned path {self.path!r} is reserved for the wizard's own state")
 
     @property
     def secret(self) -> bool:
@@ -42,39 +59,146 @@ class PlannedFile:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
+        return sha256(self.content)
 
 
 class Status(str, Enum):
+    """How a planned file compares with the disk."""
+
     NEW = "new"
-    CHANGED = "changed"
     UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    EDITED = "edited"  # edited by hand since the wizard wrote it
+    UNKNOWN = "unknown"  # exists, but the wizard never wrote it
+
+
+class Action(str, Enum):
+    """What the apply does with a planned file."""
+
+    NONE = "none"  # already as planned
+    CHMOD = "chmod"  # content as planned, mode is not
+    WRITE = "write"  # new, or changed and untouched since the wizard wrote it
+    REPLACE = "replace"  # edited by hand or foreign, --force: keep a backup, then write
+    KEEP = "keep"  # edited by hand and the answers do not change it: the edit stays
+    CONFLICT = "conflict"  # edited by hand or foreign, the answers change it: refuse without --force
+    INPUT = "input"  # read as this run's input (answers.toml): left as the operator wrote it
+
+
+STATUS_TEXT = {
+    Status.NEW: "new",
+    Status.UNCHANGED: "unchanged",
+    Status.CHANGED: "changed",
+    Status.EDITED: "edited by hand since apim-wizard wrote it",
+    Status.UNKNOWN: "exists but was not written by apim-wizard",
+}
 
 
 @dataclass(frozen=True)
 class PlanEntry:
     file: PlannedFile
     status: Status
-    mode_only: bool = False  # content equal, mode differs
+    action: Action
+    current_digest: str | None = None  # of the file on disk, when there is one
+
+    @property
+    def mode_only(self) -> bool:
+        return self.action is Action.CHMOD
+
+    @property
+    def writes_content(self) -> bool:
+        return self.action in (Action.WRITE, Action.REPLACE)
+
+    @property
+    def recorded_digest(self) -> str:
+        """What the manifest records after this apply: the content the wizard stands behind."""
+        if self.action is Action.INPUT and self.current_digest is not None:
+            return self.current_digest
+        return self.file.digest
+
+
+class Obsolete(str, Enum):
+    """A file the wizard wrote before and no longer generates."""
+
+    REMOVE = "remove"  # untouched since written: removed (secret files go to the backups)
+    LEAVE = "leave"  # edited by hand: left in place and no longer tracked
+    DISCARD = "discard"  # edited by hand, --force: backed up, then removed
+    GONE = "gone"  # already deleted: only forgotten
+
+
+@dataclass(frozen=True)
+class ObsoleteEntry:
+    path: str
+    action: Obsolete
+    secret: bool = False
+    current_digest: str | None = None
 
 
 @dataclass
 class Plan:
     out_dir: Path
     entries: list[PlanEntry] = field(default_factory=list)
-    obsolete: list[str] = field(default_factory=list)  # generated before, not any more
+    obsolete: list[ObsoleteEntry] = field(default_factory=list)
+    force: bool = False
+    interrupted: bool = False  # an earlier apply was killed before it finished
+    leftovers: list[str] = field(default_factory=list)  # its temporary files
+    loose_dirs: list[str] = field(default_factory=list)  # folders of secret files others can enter
+    manifest: dict | None = None  # as read
 
     def count(self, status: Status) -> int:
         return sum(1 for e in self.entries if e.status is status)
 
+    def with_action(self, *actions: Action) -> list[PlanEntry]:
+        return [e for e in self.entries if e.action in actions]
+
     @property
     def writes(self) -> list[PlanEntry]:
-        return [e for e in self.entries if e.status is not Status.UNCHANGED or e.mode_only]
+        return self.with_action(Action.WRITE, Action.REPLACE, Action.CHMOD)
+
+    @property
+    def conflicts(self) -> list[PlanEntry]:
+        return self.with_action(Action.CONFLICT)
+
+    @property
+    def removals(self) -> list[ObsoleteEntry]:
+        return [o for o in self.obsolete if o.action in (Obsolete.REMOVE, Obsolete.DISCARD)]
+
+    @property
+    def has_changes(self) -> bool:
+        """Anything for an apply to do besides recording the manifest."""
+        return bool(self.writes or self.removals or self.leftovers or self.interrupted or self.loose_dirs)
+
+    def new_manifest(self) -> dict:
+        files = {
+            e.file.path: {"sha256": e.recorded_digest, "mode": f"{e.file.mode:04o}"}
+            for e in self.entries
+            if e.action is not Action.CONFLICT
+        }
+        return {"generator": "apim-wizard", "files": dict(sorted(files.items()))}
 
     def summary(self) -> str:
-        parts = [f"{self.count(s)} {s.value}" for s in Status if self.count(s)]
-        if self.obsolete:
-            parts.append(f"{len(self.obsolete)} no longer generated (left in place)")
+        words = {
+            Action.KEEP: "edited by hand and kept",
+            Action.REPLACE: "replaced (backups kept)",
+            Action.CONFLICT: "edited by hand in the way",
+            Action.INPUT: "read as input",
+        }
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            if entry.action in words:
+                label = words[entry.action]
+            elif entry.action is Action.CHMOD:
+                label = "mode corrected"
+            else:
+                label = entry.status.value
+            counts[label] = counts.get(label, 0) + 1
+        order = ["new", "changed", "unchanged", "mode corrected", *words.values()]
+        parts = [f"{counts[label]} {label}" for label in order if counts.get(label)]
+        removed = sum(1 for o in self.obsolete if o.action in (Obsolete.REMOVE, Obsolete.DISCARD))
+        left = sum(1 for o in self.obsolete if o.action is Obsolete.LEAVE)
+        if removed:
+            parts.append(f"{removed} obsolete removed")
+        if left:
+            parts.append(f"{left} obsolete left in place")
         return ", ".join(parts) or "nothing to write"
 
 
@@ -82,17 +206,38 @@ class OutputDirError(Exception):
     """The output folder cannot be used (foreign content, not a folder, ...)."""
 
 
-def read_manifest(out_dir: Path) -> dict | None:
-    path = out_dir / MANIFEST
+# ------------------------------------------------------------------------- state
+
+
+def _read_state_file(out_dir: Path, relative: str) -> dict | None:
+    path = out_dir / relative
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise OutputDirError(f"{path}: cannot read the wizard's manifest: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-        raise OutputDirError(f"{path}: not a manifest written by apim-wizard")
+        raise OutputDirError(
+            f"{path}: cannot read the wizard's state: {exc}; restore it, or move the folder "
+            "aside and apply into a new one"
+        ) from exc
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in files.values()
+    ):
+        raise OutputDirError(f"{path}: not a state file written by apim-wizard")
     return data
+
+
+def read_manifest(out_dir: Path) -> dict | None:
+    return _read_state_file(out_dir, MANIFEST)
+
+
+def read_journal(out_dir: Path) -> dict | None:
+    return _read_state_file(out_dir, JOURNAL)
+
+
+def is_wizard_folder(out_dir: Path) -> bool:
+    return (out_dir / STATE_DIR).is_dir()
 
 
 def check_output_dir(out_dir: Path, force: bool = False) -> None:
@@ -104,114 +249,141 @@ def check_output_dir(out_dir: Path, force: bool = False) -> None:
             break
     if not out_dir.exists() or force:
         return
-    if read_manifest(out_dir) is None and any(out_dir.iterdir()):
+    if not is_wizard_folder(out_dir) and any(out_dir.iterdir()):
         raise OutputDirError(
-            f"{out_dir}: is not empty and was not written by apim-wizard (no {MANIFEST}); "
-            "choose an empty or new folder, or pass --force to write into it anyway"
+            f"{out_dir}: is not empty and was not written by apim-wizard (no {STATE_DIR}/); "
+            "choose an empty or new folder, or pass --force to write into it anyway "
+            "(files in the way are backed up first)"
         )
 
 
-def make_plan(out_dir: Path, files: list[PlannedFile]) -> Plan:
+def find_leftovers(out_dir: Path) -> list[str]:
+    """Temporary files of an apply that was killed before renaming them."""
+    found = []
+    if not out_dir.is_dir():
+        return found
+    for folder, dirs, files in os.walk(out_dir):
+        for name in files:
+            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+                found.append(Path(folder, name).relative_to(out_dir).as_posix())
+    return sorted(found)
+
+
+def backup_path(path: str, content_digest: str) -> str:
+    """Where a file the wizard replaces or removes is kept: named by its content, so
+    backing up the same content twice gives the same file and never overwrites another."""
+    return f"{BACKUPS}/{path}.{content_digest[:12]}"
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _read_regular(target: Path) -> bytes | None:
+    """The file's bytes; None when absent.  Anything but a regular file is in the way."""
+    try:
+        info = os.lstat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        raise OutputDirError(f"{target}: is a folder where the wizard writes a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputDirError(
+            f"{target}: is a symbolic link or special file where the wizard writes a file; "
+            "remove it (the wizard does not write through links)"
+        )
+    return target.read_bytes()
+
+
+def make_plan(
+    out_dir: Path, files: list[PlannedFile], force: bool = False, inputs: frozenset[str] | set[str] = frozenset()
+) -> Plan:
+    """Compare ``files`` with ``out_dir``.  Reads only; writes nothing.
+
+    ``inputs``: paths this run read as its input (the output's own answers.toml given as
+    ``--answers``): an operator's edit there is the input, so it is left as written.
+    """
+    manifest = read_manifest(out_dir) if out_dir.is_dir() else None
+    journal = read_journal(out_dir) if out_dir.is_dir() else None
+    recorded = {p: v["sha256"] for p, v in (manifest or {}).get("files", {}).items()}
+    modes = {p: v.get("mode") for p, v in (manifest or {}).get("files", {}).items()}
+    # A killed apply may have put its new version in place: that is the wizard's too.
+    ours: dict[str, set[str]] = {p: {h} for p, h in recorded.items()}
+    for path, value in (journal or {}).get("files", {}).items():
+        ours.setdefault(path, set()).add(value["sha256"])
+        modes.setdefault(path, value.get("mode"))
+
+    plan = Plan(out_dir, force=force, interrupted=journal is not None, manifest=manifest)
+    plan.leftovers = find_leftovers(out_dir)
     seen: set[str] = set()
-    plan = Plan(out_dir)
     for planned in files:
         if planned.path in seen:
             raise ValueError(f"two planned files share the path {planned.path}")
         seen.add(planned.path)
-        target = out_dir / planned.path
-        try:
-            current = target.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            plan.entries.append(PlanEntry(planned, Status.NEW))
+        plan.entries.append(_classify(out_dir, planned, ours.get(planned.path), force, planned.path in inputs))
+
+    plan.loose_dirs = _loose_secret_dirs(out_dir, files)
+    for path in sorted(set(ours) - seen):
+        current = _read_regular(out_dir / path)
+        secret = modes.get(path) is not None and not int(modes[path], 8) & 0o077
+        if current is None:
+            plan.obsolete.append(ObsoleteEntry(path, Obsolete.GONE, secret))
             continue
-        except IsADirectoryError:
-            raise OutputDirError(f"{target}: is a folder where the wizard writes a file") from None
-        if current != planned.content:
-            plan.entries.append(PlanEntry(planned, Status.CHANGED))
+        digest = sha256(current)
+        if digest in ours[path]:
+            action = Obsolete.REMOVE
         else:
-            mode_only = (target.stat().st_mode & 0o777) != planned.mode
-            plan.entries.append(PlanEntry(planned, Status.UNCHANGED, mode_only))
-    manifest = read_manifest(out_dir) if out_dir.exists() else None
-    if manifest:
-        plan.obsolete = sorted(set(manifest["files"]) - seen)
+            action = Obsolete.DISCARD if force else Obsolete.LEAVE
+        plan.obsolete.append(ObsoleteEntry(path, action, secret, digest))
     return plan
 
 
-def _ensure_dir(root: Path, relative: PurePosixPath, secret: bool) -> None:
-    current = root
-    for part in relative.parts:
-        current = current / part
-        if not current.exists():
-            os.mkdir(current)
-            os.chmod(current, SECRET_DIR_MODE if secret else PUBLIC_DIR_MODE)
-        elif secret and current != root and current.stat().st_mode & 0o077:
-            os.chmod(current, SECRET_DIR_MODE)
+def apply_plan(plan: Plan):
+    """Carry out ``plan`` safely: see :mod:`wizard.writer`."""
+    from .writer import apply_plan as apply
+
+    return apply(plan)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _classify(out_dir: Path, planned: PlannedFile, ours: set[str] | None, force: bool, is_input: bool) -> PlanEntry:
+    target = out_dir / planned.path
+    current = _read_regular(target)
+    if current is None:
+        return PlanEntry(planned, Status.NEW, Action.WRITE)
+    digest = sha256(current)
+    if current == planned.content:
+        same_mode = (os.lstat(target).st_mode & 0o777) == planned.mode
+        return PlanEntry(planned, Status.UNCHANGED, Action.NONE if same_mode else Action.CHMOD, digest)
+    if is_input:
+        status = Status.CHANGED if ours and digest in ours else Status.EDITED if ours else Status.UNKNOWN
+        return PlanEntry(planned, status, Action.INPUT, digest)
+    if ours and digest in ours:
+        return PlanEntry(planned, Status.CHANGED, Action.WRITE, digest)
+    status = Status.EDITED if ours else Status.UNKNOWN
+    if force:
+        return PlanEntry(planned, status, Action.REPLACE, digest)
+    if ours and planned.digest in ours:
+        # The answers would write what the wizard wrote last time: the hand edit is the
+        # only difference, so it stays.
+        return PlanEntry(planned, status, Action.KEEP, digest)
+    return PlanEntry(planned, status, Action.CONFLICT, digest)
 
 
-def write_atomic(target: Path, content: bytes, mode: int) -> None:
-    """Write ``content`` to ``target`` so that a crash leaves the old or the new file."""
-    tmp = target.with_name(f".{target.name}.apim-wizard-{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, mode)  # independent of the umask
-        view = memoryview(content)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    os.replace(tmp, target)
+def secret_dirs(files: list[PlannedFile]) -> set[PurePosixPath]:
+    """Every folder (below the output folder) on the way to a secret file."""
+    out: set[PurePosixPath] = set()
+    for planned in files:
+        if planned.secret:
+            out.update(p for p in PurePosixPath(planned.path).parents if p != PurePosixPath("."))
+    return out
 
 
-def apply_plan(plan: Plan) -> list[PlanEntry]:
-    """Write what the plan says changed, then the manifest.  Returns the entries written."""
-    out_dir = plan.out_dir
-    if not out_dir.exists():
-        out_dir.mkdir(parents=True)
-        os.chmod(out_dir, PUBLIC_DIR_MODE)
-    secret_dirs = {PurePosixPath(e.file.path).parent for e in plan.entries if e.file.secret}
-    touched_dirs: set[Path] = set()
-    written = []
-    for entry in plan.entries:
-        relative = PurePosixPath(entry.file.path)
-        parent = relative.parent
-        _ensure_dir(out_dir, parent, any(d == parent or parent in d.parents for d in secret_dirs))
-        target = out_dir / relative
-        if entry.status is Status.UNCHANGED:
-            if entry.mode_only:
-                os.chmod(target, entry.file.mode)
-                written.append(entry)
+def _loose_secret_dirs(out_dir: Path, files: list[PlannedFile]) -> list[str]:
+    loose = []
+    for folder in sorted(secret_dirs(files)):
+        try:
+            mode = os.lstat(out_dir / folder).st_mode
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        write_atomic(target, entry.file.content, entry.file.mode)
-        touched_dirs.add(target.parent)
-        written.append(entry)
-    for directory in touched_dirs:
-        _fsync_dir(directory)
-    _write_manifest(plan)
-    return written
-
-
-def _write_manifest(plan: Plan) -> None:
-    manifest = {
-        "generator": "apim-wizard",
-        "files": {
-            e.file.path: {"sha256": e.file.digest, "mode": f"{e.file.mode:04o}"}
-            for e in sorted(plan.entries, key=lambda e: e.file.path)
-        },
-    }
-    target = plan.out_dir / MANIFEST
-    _ensure_dir(plan.out_dir, PurePosixPath(MANIFEST).parent, secret=False)
-    write_atomic(target, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), PUBLIC_MODE)
-    _fsync_dir(target.parent)
+        if stat.S_ISDIR(mode) and mode & 0o077:
+            loose.append(folder.as_posix())
+    return loose

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import difflib
+from collections.abc import Iterable
 from typing import Any, Literal
 
 Path = tuple[str | int, ...]
@@ -61,3 +63,14 @@ def errors(problems: list[Problem]) -> list[Problem]:
 
 def warnings(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "warning"]
+
+
+def did_you_mean(value: Any, choices: Iterable[str], aliases: dict[str, str] | None = None) -> str:
+    """' (did you mean "x"?)' for the closest choice (or a known alias), else ''."""
+    if isinstance(value, str):
+        if aliases and value.lower() in aliases:
+            return f' (did you mean "{aliases[value.lower()]}"?)'
+        close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+        if close:
+            return f' (did you mean "{close[0]}"?)'
+    return ""

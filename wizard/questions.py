@@ -134,8 +134,11 @@ STEPS: tuple[Step, ...] = (
         "The super admin account ([super_admin]) every node uses to call the others; the user store; "
         "token revocation (the control plane notifies gateways of revoked tokens, [[event_listener]]); "
         "cache invalidation; the JWT sent to backends ([apim.jwt], seed step 6.4); Choreo analytics "
-        "(seed step 5); and runtime artifacts the gateways keep when the control plane syncs.",
-        ("super_admin", "user_store", "features", "backend_jwt", "analytics", "gateway.skip_list"),
+        "(seed step 5); runtime artifacts the gateways keep when the control plane syncs; the secure "
+        "vault (passwords in deployment.toml as $secret{} references); and production checks accepted "
+        "for this deployment.",
+        ("super_admin", "user_store", "features", "backend_jwt", "analytics", "gateway.skip_list", "secure_vault",
+         "hardening"),
     ),
     Step(
         "review",
@@ -237,7 +240,7 @@ OVERRIDES: dict[str, Ask] = {
         "other ($ref{super_admin.username}), so it is also embedded in the AMQP connection URLs."),
     "super_admin.password": Ask(
         "Super admin password",
-        "[super_admin] password; embedded in the AMQP URLs between nodes, so @ { } % cannot be used."),
+        "[super_admin] password; embedded in the AMQP URLs between nodes, so @ { } % # cannot be used."),
     "user_store.type": Ask(
         "User store type",
         "[user_store] type: where users and roles live; database_unique_id keeps them in shared_db, the "
@@ -284,6 +287,12 @@ OVERRIDES: dict[str, Ask] = {
         "Show as token endpoint URL", "Show the environment's URL as the token endpoint in the Developer Portal.",
         advanced=True),
     "jms_tls.enabled": Ask("JMS over TLS"),
+    "secure_vault.enabled": Ask("Secure vault"),
+    "secure_vault.mode": Ask(
+        "Secure vault mode", when=_enabled,
+        choice_help={"encrypt": "the wizard encrypts the passwords as ciphertool.sh does",
+                     "plaintext": "you run ciphertool.sh -Dconfigure on each node"}),
+    "hardening.accept": Ask("Accepted production checks", advanced=True),
     "jms_tls.protocols": Ask(
         "TLS protocols", "[broker.transport.amqp.ssl_connection] ssl_enabled_protocols: TLS versions the broker accepts.",
         when=_enabled),
@@ -317,6 +326,10 @@ OVERRIDES: dict[str, Ask] = {
     "install.java_home": Ask("JAVA_HOME", derived="from the java on PATH"),
     "install.jdbc_drivers": Ask("JDBC driver jars", "Copied into repository/components/lib by install.sh."),
     "install.nginx_cert_dir": Ask("Certificate folder on the load balancers", "Where nginx finds lb/ and ca/ files."),
+    "install.hostname_verifier": Ask(
+        "Hostname verification", "How the nodes check the names in the certificates of the servers they call.",
+        choice_help={"DefaultAndLocalhost": "verify every name except localhost (WSO2's production advice)",
+                     "Strict": "verify every name", "AllowAll": "accept any name (api-manager.sh's default)"}),
     "keystores.*.file_name": Ask("File name", "File name in repository/resources/security of each node.", advanced=True),
     "keystores.*.type": Ask("Store type", "PKCS12 (the JDK default) or JKS.", advanced=True),
     "keystores.*.alias": Ask("Key alias", "Alias of the key entry in the keystore.", advanced=True),

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from .answers_io import dump_answers
 from .model import Answers
-from .plan import SECRET_MODE, write_atomic
+from .plan import SECRET_MODE
+from .writer import write_atomic
 from .problems import format_path
 from .secret_values import SecretRef, iter_secret_fields
 from .secrets_store import SECRETS_FILE, SecretStore

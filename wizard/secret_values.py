@@ -179,9 +179,10 @@ class SecretPolicy:
 
 ADMIN_PASSWORD = SecretPolicy(
     "admin",
-    forbidden="@{}%",
+    # '#' too: it ends the AMQP URL, after which every API answers 404 (product-apim#12186).
+    forbidden="@{}%#",
     why=" (the super admin credentials are embedded in API-M's AMQP connection URLs, "
-    "where @ { } % break the URL)",
+    "where @ { } % # break the URL)",
 )
 # Keystore passwords travel inside JMS TLS broker URLs between single quotes and into
 # keytool; keep them to characters that need no escaping anywhere.

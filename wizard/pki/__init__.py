@@ -12,7 +12,9 @@ from .material import (
     SECURITY_DIR,
     PkiError,
     PkiMaterial,
+    PkiJob,
     build_pki,
+    start_pki,
     lb_cert_path,
     lb_key_path,
     security_path,
@@ -20,5 +22,5 @@ from .material import (
 
 __all__ = [
     "CA_ALIAS", "CA_CERT", "CA_KEY", "GATEWAY_CERT_ALIAS", "SECURITY_DIR", "PkiError", "PkiMaterial",
-    "build_pki", "lb_cert_path", "lb_key_path", "security_path",
+    "PkiJob", "build_pki", "start_pki", "lb_cert_path", "lb_key_path", "security_path",
 ]

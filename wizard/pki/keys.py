@@ -42,37 +42,64 @@ def _can_fork() -> bool:
 Progress = Callable[[int, int], None]  # (keys done, keys in all)
 
 
-def generate_keys(specs: Mapping[str, KeySpec], progress: Progress | None = None) -> dict[str, PrivateKey]:
-    """One new key per entry, on every core (figures: bench/apply_bench.py).
+class KeyJob:
+    """Keys being made in the background; :meth:`result` collects them.
 
-    ``progress`` is called after each key (from the calling thread)."""
-    total = len(specs)
-    report = progress or (lambda done, total: None)
-    out = {name: generate_key(spec) for name, spec in specs.items() if spec == "ec-p256"}  # microseconds
-    report(len(out), total)
-    rsa_specs = {name: spec for name, spec in specs.items() if spec != "ec-p256"}
-    workers = min(len(rsa_specs), os.cpu_count() or 1)
-    if workers <= 1:
-        for name, spec in rsa_specs.items():
-            out[name] = generate_key(spec)
-            report(len(out), total)
-    else:
+    Started before the rest of the build so the worker processes generate keys while the
+    caller renders configuration (figures: bench/apply_bench.py).
+    """
+
+    def __init__(self, specs: Mapping[str, KeySpec]):
+        self.names = list(specs)
+        self.keys: dict[str, PrivateKey] = {
+            name: generate_key(spec) for name, spec in specs.items() if spec == "ec-p256"  # microseconds
+        }
+        rsa_specs = {name: spec for name, spec in specs.items() if spec != "ec-p256"}
+        workers = min(len(rsa_specs), os.cpu_count() or 1)
+        self.pool = None
+        self.futures: dict = {}
+        if workers <= 1:
+            self.inline = rsa_specs
+            return
+        self.inline = {}
         if _can_fork():
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
             task = _generate_der
         else:
-            pool = ThreadPoolExecutor(max_workers=workers)
+            self.pool = ThreadPoolExecutor(max_workers=workers)
             task = generate_key
-        with pool:
-            futures = {pool.submit(task, spec): name for name, spec in rsa_specs.items()}
-            for future in as_completed(futures):
-                key = future.result()
-                if isinstance(key, bytes):
-                    # Made a moment ago by our own worker process: no need to re-validate it.
-                    key = serialization.load_der_private_key(key, None, unsafe_skip_rsa_key_validation=True)
-                out[futures[future]] = key
-                report(len(out), total)
-    return {name: out[name] for name in specs}
+        self.futures = {self.pool.submit(task, spec): name for name, spec in rsa_specs.items()}
+
+    def cancel(self) -> None:
+        """Stop the workers (the build failed before it needed the keys)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def result(self, progress: Progress | None = None) -> dict[str, PrivateKey]:
+        """Wait for every key; ``progress(done, total)`` is called from this thread."""
+        report = progress or (lambda done, total: None)
+        total = len(self.names)
+        report(len(self.keys), total)
+        for name, spec in self.inline.items():
+            self.keys[name] = generate_key(spec)
+            report(len(self.keys), total)
+        if self.pool is not None:
+            with self.pool:
+                for future in as_completed(self.futures):
+                    key = future.result()
+                    if isinstance(key, bytes):
+                        # Made a moment ago by our own worker process: no need to re-validate it.
+                        key = serialization.load_der_private_key(key, None, unsafe_skip_rsa_key_validation=True)
+                    self.keys[self.futures[future]] = key
+                    report(len(self.keys), total)
+            self.pool = None
+        return {name: self.keys[name] for name in self.names}
+
+
+def generate_keys(specs: Mapping[str, KeySpec], progress: Progress | None = None) -> dict[str, PrivateKey]:
+    """One new key per entry, on every core."""
+    return KeyJob(specs).result(progress)
 
 
 def spec_of(key: object) -> KeySpec | None:

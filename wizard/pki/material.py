@@ -26,7 +26,7 @@ from ..plan import PUBLIC_MODE, SECRET_MODE, PlannedFile
 from ..problems import Problem
 from ..topology import NodePlan, Topology
 from . import certs, stores
-from .keys import KeySpec, PrivateKey, Progress, generate_keys, same_public_key
+from .keys import KeyJob, KeySpec, PrivateKey, Progress, generate_keys, same_public_key
 from .state import PkiState
 
 CA_DIR = "ca"
@@ -274,110 +274,134 @@ def _requests(topology: Topology):
     return nodes, lbs, primary
 
 
-def build_pki(topology: Topology, out_dir: Path | None = None, base_dir: Path | None = None,
-              rotate: bool = False, now: datetime.datetime | None = None,
-              progress: Progress | None = None) -> tuple[PkiMaterial, list[PlannedFile], list[str]]:
-    """Everything PKI for ``topology``.  Raises PkiError naming the answer field at fault.
+class PkiJob:
+    """The PKI of a deployment in two halves: deciding and starting the key generation
+    (``start_pki``), then issuing and storing once the keys are there (:meth:`finish`).
+    The build starts it first and finishes it after rendering the configuration, so the
+    slow key generation runs alongside the rest of the build."""
 
-    ``progress(done, total)`` follows the key generation (the slow part)."""
-    p = _Pki(topology, out_dir, base_dir, rotate, now or datetime.datetime.now(datetime.timezone.utc))
-    external = p.pki.ca == "external"
-    ca_cert, ca_key = p.ca()
-    node_requests, lb_requests, primary_request = _requests(topology)
-    generated = topology.generated_nodes
+    def __init__(self, topology: Topology, out_dir: Path | None, base_dir: Path | None, rotate: bool,
+                 now: datetime.datetime | None):
+        p = self.p = _Pki(topology, out_dir, base_dir, rotate, now or datetime.datetime.now(datetime.timezone.utc))
+        self.topology = topology
+        self.external = p.pki.ca == "external"
+        self.ca_cert, self.ca_key = p.ca()
+        self.node_requests, self.lb_requests, primary_request = _requests(topology)
+        generated = topology.generated_nodes
 
-    # 1. What can be kept, what must be reissued, which need a new key.
-    wanted: dict[str, tuple[certs.CertRequest, Stored | None, x509.Certificate | None]] = {
-        "primary": (primary_request, p.stored_keystore(generated[0], p.stores.primary), None if external else ca_cert),
-    }
-    if not external:
-        for node in generated:
-            wanted[f"node:{node.name}"] = (node_requests[node.name], p.stored_keystore(node, p.stores.tls), ca_cert)
-        for host, request in lb_requests.items():
-            wanted[f"lb:{host}"] = (request, p.stored_lb(host), ca_cert)
-    reasons: dict[str, str | None] = {}
-    need_keys: dict[str, KeySpec] = {}
-    for name, (request, stored, issuer) in wanted.items():
-        if stored is None:
-            reasons[name] = "new"
-        elif p.rotate:
-            reasons[name] = "rotated (--rotate-certs)"
-        else:
-            reasons[name] = certs.why_not(stored.cert, request, issuer, p.now)
-        if reasons[name] is not None and (stored is None or p.rotate or reasons[name].startswith(certs.KEY_TYPE_CHANGED)):
-            need_keys[name] = request.key_spec
+        # What can be kept, what must be reissued, which need a new key.
+        self.wanted: dict[str, tuple[certs.CertRequest, Stored | None, x509.Certificate | None]] = {
+            "primary": (primary_request, p.stored_keystore(generated[0], p.stores.primary),
+                        None if self.external else self.ca_cert),
+        }
+        if not self.external:
+            for node in generated:
+                self.wanted[f"node:{node.name}"] = (self.node_requests[node.name], p.stored_keystore(node, p.stores.tls),
+                                                    self.ca_cert)
+            for host, request in self.lb_requests.items():
+                self.wanted[f"lb:{host}"] = (request, p.stored_lb(host), self.ca_cert)
+        self.reasons: dict[str, str | None] = {}
+        need_keys: dict[str, KeySpec] = {}
+        for name, (request, stored, issuer) in self.wanted.items():
+            if stored is None:
+                reason = "new"
+            elif p.rotate:
+                reason = "rotated (--rotate-certs)"
+            else:
+                reason = certs.why_not(stored.cert, request, issuer, p.now)
+            self.reasons[name] = reason
+            if reason is not None and (stored is None or p.rotate or reason.startswith(certs.KEY_TYPE_CHANGED)):
+                need_keys[name] = request.key_spec
+        # Every missing key at once, in the background: the slow part.
+        self.key_job = KeyJob(need_keys)
+        self.keys: dict[str, PrivateKey] = {}
 
-    # 2. Every missing key at once: the slow part, in parallel.
-    keys = generate_keys(need_keys, progress)
-
-    def issue(name: str) -> tuple[Issued, bool]:
-        request, stored, issuer = wanted[name]
-        reason = reasons[name]
+    def _issue(self, name: str) -> tuple[Issued, bool]:
+        p = self.p
+        request, stored, issuer = self.wanted[name]
+        reason = self.reasons[name]
         if reason is None:
             return Issued(stored.cert, stored.chain, stored.load_key), True
-        key = keys[name] if name in keys else stored.load_key()
+        key = self.keys[name] if name in self.keys else stored.load_key()
         # Without an issuer the certificate is self-signed (the primary with an external CA).
-        signer = ca_key() if issuer is not None else key
+        signer = self.ca_key() if issuer is not None else key
         cert = certs.issue(request, key, issuer, signer, p.now)
         if reason != "new":
             what = name.replace("node:", "node ").replace("lb:", "load balancer ")
             p.notes.append(f"{what}: certificate reissued ({reason})")
         return Issued(cert, (issuer,) if issuer is not None else (), key), False
 
-    primary, primary_kept = issue("primary")
-    material = PkiMaterial(ca_cert, primary)
+    def finish(self, progress: Progress | None = None) -> tuple[PkiMaterial, list[PlannedFile], list[str]]:
+        """Wait for the keys, then issue and store; ``progress(done, total)`` follows the keys."""
+        p, generated = self.p, self.topology.generated_nodes
+        self.keys = self.key_job.result(progress)
+        primary, primary_kept = self._issue("primary")
+        material = PkiMaterial(self.ca_cert, primary)
 
-    # 3. The truststore, the same on every node.
-    trusted = {CA_ALIAS: ca_cert, GATEWAY_CERT_ALIAS: primary.cert, p.stores.primary.alias: primary.cert}
-    if p.pki.system_cas:
-        bundle = stores.system_ca_bundle()
-        if bundle is None:
-            p.notes.append("no system CA bundle found: truststores hold only the deployment's certificates")
-        else:
-            trusted = {**stores.system_cas(bundle), **trusted}
-    material.truststore = trusted
-    trust_bytes = p.truststore_bytes(trusted)
-
-    # 4. Per node: its TLS keystore, the shared primary keystore and the truststore.
-    primary_stored = wanted["primary"][1]
-    primary_bytes = p.keystore_bytes(generated[0], p.stores.primary, primary, primary_stored, primary_kept)
-    for node in generated:
-        if external:
-            material.nodes[node.name] = _external_node(p, node, node_requests[node.name], ca_cert)
-            # keystore_bytes keeps the file only if it holds exactly the given chain.
-            tls_bytes = p.keystore_bytes(node, p.stores.tls, material.nodes[node.name],
-                                         p.stored_keystore(node, p.stores.tls), True)
-        else:
-            material.nodes[node.name], kept = issue(f"node:{node.name}")
-            tls_bytes = p.keystore_bytes(node, p.stores.tls, material.nodes[node.name],
-                                         wanted[f"node:{node.name}"][1], kept)
-        if node is not generated[0]:
-            p.state.record(security_path(node, p.stores.primary.file_name), primary_bytes, p.stores.primary.password,
-                           p.stores.primary.alias, (primary.cert, *primary.chain))
-        p.files += [
-            PlannedFile(security_path(node, p.stores.tls.file_name), tls_bytes, SECRET_MODE),
-            PlannedFile(security_path(node, p.stores.primary.file_name), primary_bytes, SECRET_MODE),
-            PlannedFile(security_path(node, p.stores.truststore.file_name), trust_bytes, SECRET_MODE),
-        ]
-
-    # 5. Load balancers: PEM for nginx.
-    if external:
-        if lb_requests:
-            p.notes.append("pki.ca = external: no load balancer certificates were made; put yours, issued by "
-                           f"pki.ca_cert, in {LB_DIR}/<host>.crt and .key")
-    else:
-        for host in lb_requests:
-            lb, kept = issue(f"lb:{host}")
-            material.load_balancers[host] = lb
-            stored = wanted[f"lb:{host}"][1]
-            if kept and stores.same_chain((stored.cert, *stored.chain), (lb.cert, *lb.chain)):
-                cert_pem, key_pem = stored.files[lb_cert_path(host)], stored.files[lb_key_path(host)]
+        # The truststore, the same on every node.
+        trusted = {CA_ALIAS: self.ca_cert, GATEWAY_CERT_ALIAS: primary.cert, p.stores.primary.alias: primary.cert}
+        if p.pki.system_cas:
+            bundle = stores.system_ca_bundle()
+            if bundle is None:
+                p.notes.append("no system CA bundle found: truststores hold only the deployment's certificates")
             else:
-                cert_pem, key_pem = stores.cert_pem(lb.cert, *lb.chain), stores.key_pem(lb.key)
-            p.files += [PlannedFile(lb_cert_path(host), cert_pem, PUBLIC_MODE),
-                        PlannedFile(lb_key_path(host), key_pem, SECRET_MODE)]
-    p.files.append(p.state.planned_file())
-    return material, p.files, p.notes
+                trusted = {**stores.system_cas(bundle), **trusted}
+        material.truststore = trusted
+        trust_bytes = p.truststore_bytes(trusted)
+
+        # Per node: its TLS keystore, the shared primary keystore and the truststore.
+        primary_bytes = p.keystore_bytes(generated[0], p.stores.primary, primary, self.wanted["primary"][1], primary_kept)
+        for node in generated:
+            if self.external:
+                material.nodes[node.name] = _external_node(p, node, self.node_requests[node.name], self.ca_cert)
+                # keystore_bytes keeps the file only if it holds exactly the given chain.
+                tls_bytes = p.keystore_bytes(node, p.stores.tls, material.nodes[node.name],
+                                             p.stored_keystore(node, p.stores.tls), True)
+            else:
+                material.nodes[node.name], kept = self._issue(f"node:{node.name}")
+                tls_bytes = p.keystore_bytes(node, p.stores.tls, material.nodes[node.name],
+                                             self.wanted[f"node:{node.name}"][1], kept)
+            if node is not generated[0]:
+                p.state.record(security_path(node, p.stores.primary.file_name), primary_bytes, p.stores.primary.password,
+                               p.stores.primary.alias, (primary.cert, *primary.chain))
+            p.files += [
+                PlannedFile(security_path(node, p.stores.tls.file_name), tls_bytes, SECRET_MODE),
+                PlannedFile(security_path(node, p.stores.primary.file_name), primary_bytes, SECRET_MODE),
+                PlannedFile(security_path(node, p.stores.truststore.file_name), trust_bytes, SECRET_MODE),
+            ]
+
+        # Load balancers: PEM for nginx.
+        if self.external:
+            if self.lb_requests:
+                p.notes.append("pki.ca = external: no load balancer certificates were made; put yours, issued by "
+                               f"pki.ca_cert, in {LB_DIR}/<host>.crt and .key")
+        else:
+            for host in self.lb_requests:
+                lb, kept = self._issue(f"lb:{host}")
+                material.load_balancers[host] = lb
+                stored = self.wanted[f"lb:{host}"][1]
+                if kept and stores.same_chain((stored.cert, *stored.chain), (lb.cert, *lb.chain)):
+                    cert_pem, key_pem = stored.files[lb_cert_path(host)], stored.files[lb_key_path(host)]
+                else:
+                    cert_pem, key_pem = stores.cert_pem(lb.cert, *lb.chain), stores.key_pem(lb.key)
+                p.files += [PlannedFile(lb_cert_path(host), cert_pem, PUBLIC_MODE),
+                            PlannedFile(lb_key_path(host), key_pem, SECRET_MODE)]
+        p.files.append(p.state.planned_file())
+        return material, p.files, p.notes
+
+
+def start_pki(topology: Topology, out_dir: Path | None = None, base_dir: Path | None = None,
+              rotate: bool = False, now: datetime.datetime | None = None) -> PkiJob:
+    """Decide what to keep and start making the missing keys.  Raises PkiError naming the
+    answer field at fault (an unreadable CA file, say)."""
+    return PkiJob(topology, out_dir, base_dir, rotate, now)
+
+
+def build_pki(topology: Topology, out_dir: Path | None = None, base_dir: Path | None = None,
+              rotate: bool = False, now: datetime.datetime | None = None,
+              progress: Progress | None = None) -> tuple[PkiMaterial, list[PlannedFile], list[str]]:
+    """Everything PKI for ``topology`` in one call."""
+    return start_pki(topology, out_dir, base_dir, rotate, now).finish(progress)
 
 
 def _external_node(p: _Pki, node: NodePlan, request: certs.CertRequest, ca_cert) -> Issued:

@@ -39,6 +39,13 @@ def xml_safe(value: str) -> str:
     return f"<![CDATA[{value}]]>" if any(c in value for c in "&<>") else value
 
 
+def xml_unsafe(value: str) -> str:
+    """The value :func:`xml_safe` wrapped: where it leaves XML (URLs, the secure vault)."""
+    if value.startswith("<![CDATA[") and value.endswith("]]>"):
+        return value[len("<![CDATA["):-len("]]>")]
+    return value
+
+
 def table(*comments: str, **values: Any) -> Table:
     t = tomlkit.table()
     for line in comments:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..problems import Problem
+from .common import xml_unsafe
 
 # Option values sit between single quotes, options are separated by %26 / &amp;, brokers by ;
 _UNQUOTABLE = "'%&;"
@@ -71,13 +72,6 @@ def cdata(value: str, path: tuple) -> str:
     return f"<![CDATA[{value}]]>"
 
 
-def _strip_cdata(value: str) -> str:
-    # [super_admin] password may already be CDATA-wrapped for XML; the URL needs the raw value.
-    if value.startswith("<![CDATA[") and value.endswith("]]>"):
-        return value[len("<![CDATA["):-len("]]>")]
-    return value
-
-
 def topic_connection_factory(username: str, password: str, brokers: list[tuple[str, int]], ssl: SslOptions) -> str:
     """[apim.throttling.jms] topic_connection_factory for one broker (the seed's form) or several.
 
@@ -85,8 +79,8 @@ def topic_connection_factory(username: str, password: str, brokers: list[tuple[s
     samples do (failover='roundrobin'); every traffic manager publishes every decision, so
     one connection at a time receives them all.
     """
-    user = cdata(_strip_cdata(username), ("super_admin", "username"))
-    secret = cdata(_strip_cdata(password), ("super_admin", "password"))
+    user = cdata(xml_unsafe(username), ("super_admin", "username"))
+    secret = cdata(xml_unsafe(password), ("super_admin", "password"))
     options = ssl.joined("%26")
     prefix = f"amqp://{user}:{secret}@clientid/carbon?"
     if len(brokers) == 1:

@@ -31,6 +31,16 @@ def _java_home_lines(topology: Topology) -> str:
     )
 
 
+def hostname_verification_args(topology: Topology) -> str:
+    """Override api-manager.sh's -Dhttpclient.hostnameVerifier=AllowAll: Carbon sets -D
+    arguments given after its main class as system properties, after the JVM's own."""
+    verifier = topology.answers.install.hostname_verifier
+    if verifier == "AllowAll":
+        return ""
+    return (f" -Dhttpclient.hostnameVerifier={verifier}"
+            " -Dorg.opensaml.httpclient.https.disableHostnameVerification=false")
+
+
 def render_start_sh(topology: Topology, node: NodePlan) -> str:
     name, profile = node.name, node.server_role
     home_hint = inst.apim_home(topology.answers, node)
@@ -73,7 +83,8 @@ def render_start_sh(topology: Topology, node: NodePlan) -> str:
         "\n"
         f"{_java_home_lines(topology)}"
         "\n"
-        f"exec sh \"$APIM_HOME/bin/api-manager.sh\" -Dprofile={profile} --skipConfigOptimization \"$@\"\n"
+        f"exec sh \"$APIM_HOME/bin/api-manager.sh\" -Dprofile={profile} --skipConfigOptimization"
+        f"{hostname_verification_args(topology)} \"$@\"\n"
     )
 
 
@@ -102,7 +113,8 @@ def render_start_bat(topology: Topology, node: NodePlan) -> str:
         f"set /p INSTALLED_NODE=<\"%APIM_HOME%\\{inst.NODE_MARKER.replace('/', chr(92))}\"\n"
         f"if not \"%INSTALLED_NODE%\"==\"{name}\" goto otherNode\n"
         ":start\n"
-        f"call \"%APIM_HOME%\\bin\\api-manager.bat\" --run -Dprofile={profile} --skipConfigOptimization %*\n"
+        f"call \"%APIM_HOME%\\bin\\api-manager.bat\" --run -Dprofile={profile} --skipConfigOptimization"
+        f"{hostname_verification_args(topology)} %*\n"
         "exit /b %ERRORLEVEL%\n"
         ":notHome\n"
         "echo start.bat: %APIM_HOME% is not an API-M home: bin\\api-manager.bat is missing 1>&2\n"
