@@ -485,3 +485,44 @@ async def test_the_database_type_sets_what_an_empty_port_means_and_the_url():
         await choose(pilot, "postgre")
         assert port.placeholder == "empty: 5432, the usual port for postgre"
         assert "jdbc:postgresql://db.example.com:5432/apim_db" in text_of(app, ".jdbc-url")
+
+
+async def test_files_edited_by_hand_are_not_overwritten_unless_replacing_them_is_ticked(tmp_path):
+    out = tmp_path / "out"
+    app = make_app("ha", out_dir=out)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.goto("write")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        config = out / "cp-1/repository/conf/deployment.toml"
+        edited = config.read_bytes() + b"\n# tuned by hand\n"
+        config.write_bytes(edited)
+        # Another answer changes that file: the plan has a conflict and refuses to write.
+        await app.goto("start")
+        await app.pane("start").focus_question(question_for(("name",)))
+        await pilot.pause()
+        await paste_text(pilot, "renamed")
+        await app.goto("write")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "edited by hand would be overwritten" in text_of(app, "#write-message")
+        assert "cp-1/repository/conf/deployment.toml" in text_of(app, "#plan-text")
+        assert app.query_one("#write-button", Button).disabled
+        assert config.read_bytes() == edited
+        # Ticked: planned again with backups, confirmed, written.
+        app.query_one("#force").focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert not app.query_one("#write-button", Button).disabled
+        app.query_one("#write-button", Button).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("enter")  # Replace them
+        await settle(pilot)
+        assert b'deployment "renamed"' in config.read_bytes()
+        assert "backup" in text_of(app, "#done-text")
+    backups = list((out / ".apim-wizard" / "backups").rglob("*"))
+    assert any(p.is_file() and p.read_bytes() == edited for p in backups)
