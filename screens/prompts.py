@@ -26,6 +26,7 @@ from typing import Any, TextIO
 import questionary
 from prompt_toolkit.application.current import get_app_session
 
+from screens.answer_text import as_text, describe_secret, secret_kind
 from wizard.answers_io import ANSWERS_FILE, AnswersFileError, load_answers_file
 from wizard.build import BuildOptions, build_deployment
 from wizard.cli_common import EXIT_INVALID, EXIT_IO, EXIT_OK, EXIT_USAGE, CliError, describe, load_layers
@@ -51,7 +52,6 @@ from wizard.presets import list_presets
 from wizard.problems import Problem, errors, warnings
 from wizard.questions import STEPS, Question, question_for, questions, step, step_problems
 from wizard.saved_answers import keep_typed_secrets, save_answers, secrets_path_for
-from wizard.secret_values import SecretRef
 from wizard.secrets_store import SECRETS_FILE, SecretsFileError, SecretStore
 from wizard.validation import validate_answers
 
@@ -87,19 +87,6 @@ def _has_terminal() -> bool:
     if getattr(get_app_session(), "_input", None) is not None:
         return True
     return sys.stdin.isatty()
-
-
-def as_text(value: Any) -> str:
-    """An answer as the text a prompt starts from (the inverse of Question.parse)."""
-    if value is MISSING or value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ", ".join(as_text(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={as_text(v)}" for k, v in value.items())
-    return str(value)
 
 
 @dataclass
@@ -237,7 +224,7 @@ class PromptFlow:
             names = [str(r.get("name", "?")) for r in rows if isinstance(r, dict)]
             return f"{len(rows)}: {', '.join(names)}"
         if question.kind == SECRET:
-            return _describe_secret(value)
+            return describe_secret(value)
         if value is MISSING or value is None:
             derived = question.derived_text(self.raw)
             return f"(not set{': ' + derived if derived else ''})"
@@ -368,7 +355,7 @@ class PromptFlow:
         current = question.current(self.raw)
         options = []
         if isinstance(current, str) or (isinstance(current, dict) and current.get("stored")):
-            options.append(questionary.Choice(f"keep the value given ({_describe_secret(current)})", "keep"))
+            options.append(questionary.Choice(f"keep the value given ({describe_secret(current)})", "keep"))
         options += [
             questionary.Choice(f"generate a password (made once, kept in {SECRETS_FILE}, mode 0600)", "generate"),
             questionary.Choice("read it from an environment variable when writing", "env"),
@@ -377,7 +364,7 @@ class PromptFlow:
         ]
         if question.nullable:
             options.append(questionary.Choice("none", "none"))
-        default = "keep" if options[0].value == "keep" else _secret_kind(current)
+        default = "keep" if options[0].value == "keep" else secret_kind(current)
         while True:
             how = questionary.select(question.label, choices=options, default=default).unsafe_ask()
             value = self.secret_value(question, how, current)
@@ -543,25 +530,6 @@ class PromptFlow:
             else:
                 option = ""
             self.say(f"Replay: apim-wizard apply --answers {decisions.save_to}{option} --out DIR")
-
-
-def _secret_kind(value: Any) -> str:
-    if isinstance(value, dict):
-        for kind in ("env", "file", "generate"):
-            if kind in value:
-                return kind
-    return "generate"
-
-
-def _describe_secret(value: Any) -> str:
-    if isinstance(value, str):
-        return "****"
-    if isinstance(value, dict):
-        try:
-            return SecretRef.model_validate(value).describe()
-        except ValueError:
-            return "(not a valid reference)"
-    return "(not set)"
 
 
 @contextmanager

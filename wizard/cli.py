@@ -35,6 +35,7 @@ from .presets import list_presets
 from .problems import Problem
 from .secrets_store import SECRETS_FILE, SecretsFileError, SecretStore, resolve_secrets
 from .cli_answers import COMMANDS as ANSWER_COMMANDS
+from .cli_answers import in_terminal, open_wizard
 
 
 def _apply_arguments(parser: argparse.ArgumentParser) -> None:
@@ -197,11 +198,13 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
         return int(exc.code or 0)
-    if args.command is None:
-        parser.print_help(out)
-        return EXIT_USAGE
     runners = {c.name: c.run for c in COMMANDS}
     try:
+        if args.command is None:
+            if not in_terminal():
+                parser.print_help(out)
+                return EXIT_USAGE
+            return open_wizard(out)
         return runners[args.command](args, out)
     except CliError as exc:
         print(f"apim-wizard: {exc}", file=sys.stderr)

@@ -1,5 +1,6 @@
 """Commands about the answers themselves: ``explain`` (each effective value and its layer),
-``schema`` (JSON Schema / annotated example) and ``prompt`` (the plain-prompt wizard)."""
+``schema`` (JSON Schema / annotated example), ``prompt`` (the plain-prompt wizard) and
+``tui`` (the full-screen wizard, also what ``apim-wizard`` alone opens in a terminal)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .cli_common import EXIT_INVALID, EXIT_OK, Command, add_source_arguments, lo
 from .problems import errors
 
 
-# The modules behind explain/schema/prompt are imported when those commands run, so that
+# The modules behind explain/schema/prompt/tui are imported when those commands run, so that
 # `apply` does not pay for the question registry (bench/apply_bench.py).
 
 
@@ -55,7 +56,28 @@ def cmd_prompt(args, out: TextIO) -> int:
     return run_prompt_wizard(args, out)
 
 
+def _tui_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser, required=False)
+    parser.add_argument("--out", metavar="DIR", type=Path, help="output folder offered on the Write step")
+
+
+def cmd_tui(args, out: TextIO) -> int:
+    from screens.app import run_tui  # Textual is imported only for the full-screen wizard
+
+    return run_tui(args)
+
+
+def in_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def open_wizard(out: TextIO) -> int:
+    """``apim-wizard`` with no command, in a terminal: the full-screen wizard from scratch."""
+    return cmd_tui(argparse.Namespace(preset=None, answers=None, assignments=[], out=None, source_required=False), out)
+
+
 COMMANDS = [
+    Command("tui", "the full-screen wizard (what apim-wizard alone opens in a terminal)", _tui_arguments, cmd_tui),
     Command("prompt", "the wizard as plain prompts (no full-screen UI)", _prompt_arguments, cmd_prompt),
     Command("explain", "show each effective answer and the layer it comes from", add_source_arguments, cmd_explain),
     Command("schema", "print the JSON Schema of the answer file (or --example)", _schema_arguments, cmd_schema),

@@ -28,5 +28,19 @@ def masked_answers(answers: Answers) -> Answers:
 
 def node_previews(answers: Answers) -> list[tuple[NodePlan, str]]:
     """(node, deployment.toml text) for every node the deployment writes, secrets masked."""
-    topology = Topology(masked_answers(answers))
+    topology = preview_topology(answers)
     return [(node, render_node_toml(topology, node)) for node in topology.generated_nodes]
+
+
+def preview_topology(answers: Answers) -> Topology:
+    """The topology a preview renders from (secrets masked); render one node at a time with
+    :func:`node_preview` when only one is shown (a keystroke re-renders only what is seen)."""
+    return Topology(masked_answers(answers))
+
+
+def node_preview(topology: Topology, name: str) -> str | None:
+    """The deployment.toml of node ``name`` of a preview topology, or None when it writes none."""
+    for node in topology.generated_nodes:
+        if node.name == name:
+            return render_node_toml(topology, node)
+    return None

@@ -8,6 +8,9 @@ control planes through it), then smoke checks through the load balancers.
 
 from __future__ import annotations
 
+import textwrap
+from dataclasses import dataclass
+
 from .. import facts
 from .. import installation as inst
 from ..topology import NodePlan, Topology
@@ -207,31 +210,77 @@ def _install(topology: Topology) -> list[str]:
     return out
 
 
-def _start(topology: Topology, nodes: tuple[NodePlan, ...], number: int, title: str, why: str) -> list[str]:
-    out = [f"## {number}. {title}", ""]
-    if not any(n.generated for n in nodes):
-        return out + [f"They exist already ({', '.join(n.name for n in nodes)}): make sure they run.", ""]
-    out += [why, ""]
-    for position, node in enumerate(n for n in nodes if n.generated):
+@dataclass(frozen=True)
+class NodeStart:
+    """How one generated node is started, and how to tell that it is up."""
+
+    node: NodePlan
+    service: str  # systemd: enable and start the node's unit
+    by_hand: str  # the start script, as the service user
+    ready_check: str  # prints an HTTP status once the node listens (000: not yet)
+
+
+@dataclass(frozen=True)
+class StartPhase:
+    """One step of bringing the deployment up, in the order the runbook gives."""
+
+    number: int  # its section in RUNBOOK.md
+    title: str
+    why: str
+    nodes: tuple[NodePlan, ...] = ()  # every node of the phase, existing ones included
+    starts: tuple[NodeStart, ...] = ()  # the generated ones, in start order
+    load_balancers: tuple[str, ...] = ()  # LB hostnames set up in this phase
+
+
+def node_start(topology: Topology, node: NodePlan) -> NodeStart:
+    return NodeStart(node, f"sudo systemctl enable --now {inst.service_name(node)}",
+                     inst.start_command(topology.answers, node), _readiness(topology, node))
+
+
+def start_order(topology: Topology) -> list[StartPhase]:
+    """Control planes one by one, then their load balancer (gateways reach the control planes
+    through it), then the gateways (they fetch their APIs from the control plane at start)."""
+
+    def nodes(number: int, title: str, why: str, members: tuple[NodePlan, ...]) -> StartPhase:
+        starts = tuple(node_start(topology, n) for n in members if n.generated)
+        return StartPhase(number, title, why, members, starts)
+
+    hosts = tuple(topology.cluster(key).lb_host for key in nginx.load_balancers(topology))
+    return [
+        nodes(5, "Start the control planes", "One after the other; each must be ready before the next starts.",
+              topology.control_planes),
+        StartPhase(6, "Load balancers (seed step 6)", "The gateways reach the control planes through their load "
+                   "balancer, so set it up before starting the gateways.", load_balancers=hosts),
+        nodes(7, "Start the gateways", "After the control planes and their load balancer: gateways fetch their "
+              "APIs from the control plane when they start.", topology.gateways),
+    ]
+
+
+def _start(phase: StartPhase) -> list[str]:
+    out = [f"## {phase.number}. {phase.title}", ""]
+    if not phase.starts:
+        return out + [f"They exist already ({', '.join(n.name for n in phase.nodes)}): make sure they run.", ""]
+    out += [phase.why, ""]
+    for position, start in enumerate(phase.starts):
+        node = start.node
         out += [
-            f"{position + 1}. **{node.name}** on {node.hostname}: `sudo systemctl enable --now {inst.service_name(node)}`",
-            f"   (by hand: `{inst.start_command(topology.answers, node)}`). Ready when this prints an HTTP",
+            f"{position + 1}. **{node.name}** on {node.hostname}: `{start.service}`",
+            f"   (by hand: `{start.by_hand}`). Ready when this prints an HTTP",
             "   status (000: not listening yet):",
             "",
-            f"   `{_readiness(topology, node)}`",
+            f"   `{start.ready_check}`",
             "",
         ]
     return out
 
 
-def _load_balancers(topology: Topology, number: int) -> list[str]:
+def _load_balancers(topology: Topology, phase: StartPhase) -> list[str]:
     answers = topology.answers
     keys = nginx.load_balancers(topology)
-    out = [f"## {number}. Load balancers (seed step 6)", ""]
+    out = [f"## {phase.number}. {phase.title}", ""]
     if not keys:
         return out + ["No load balancer to set up: every generated cluster is a single node without one.", ""]
-    out += ["The gateways reach the control planes through their load balancer, so set it up before",
-            "starting the gateways.", ""]
+    out += [*textwrap.wrap(phase.why, 88), ""]
     if answers.pki.ca == "external":
         hosts = ", ".join(topology.cluster(key).lb_host for key in keys)
         out += ["With `pki.ca = external` the wizard makes no load balancer certificates: put yours for",
@@ -281,6 +330,7 @@ def _smoke(topology: Topology, number: int) -> list[str]:
 
 def render_runbook(topology: Topology) -> str:
     answers = topology.answers
+    control_planes, load_balancers, gateways = start_order(topology)
     out = [
         f"# Runbook: deployment \"{answers.name}\" (WSO2 API Manager {answers.version})",
         "",
@@ -292,12 +342,9 @@ def render_runbook(topology: Topology) -> str:
         *_databases(topology),
         *_drivers(topology),
         *_install(topology),
-        *_start(topology, topology.control_planes, 5, "Start the control planes",
-                "One after the other; each must be ready before the next starts."),
-        *_load_balancers(topology, 6),
-        *_start(topology, topology.gateways, 7, "Start the gateways",
-                "After the control planes and their load balancer: gateways fetch their APIs from the control "
-                "plane when they start."),
+        *_start(control_planes),
+        *_load_balancers(topology, load_balancers),
+        *_start(gateways),
         *_smoke(topology, 8),
     ]
     return "\n".join(out).rstrip("\n") + "\n"
