@@ -24,4 +24,4 @@ def test_wheel_contains_presets_and_both_packages(tmp_path):
     assert "wizard/cli.py" in names and "screens/__init__.py" in names
     assert "screens/app.tcss" in names  # the wizard's styles: without them it starts unstyled
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "apim-wizard = wizard.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "apim-wizard = wizard.launch:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -11,9 +11,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from conftest import apply_to, preset_raw, require_tool
+from conftest import apply_to, build_raw, preset_raw, require_tool
 from pki_helpers import handshake, issue_for, keystore_pems, node_config, open_store, truststore_pem, urls_in
 from wizard.plan import Status
+from wizard.presets import list_presets
 from wizard.topology import Topology
 
 NODES = ["cp-1", "cp-2", "gw-1", "gw-2"]
@@ -367,3 +368,24 @@ def test_build_reports_key_progress(tmp_path):
     apply_to(preset_raw("single"), tmp_path / "out", progress=lambda done, total: seen.append((done, total)))
     # The primary and two node keys (the EC CA key takes microseconds and is made apart).
     assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize("preset", [p.name for p in list_presets()])
+def test_keys_started_early_for_a_fresh_folder_are_exactly_the_keys_needed(preset, tmp_path):
+    """The build starts the key workers before loading the certificate code when the output
+    folder is new; the PKI adopts that job only if it names the same keys, so a mismatch
+    here would silently cost a second round of key generation."""
+    from wizard.pki.key_specs import all_key_specs
+    from wizard.pki.prefetch import nothing_to_reuse
+    from wizard.pki.material import start_pki
+
+    build = build_raw(preset_raw(preset))
+    out = tmp_path / "new"
+    assert nothing_to_reuse(out)
+    job = start_pki(build.topology, out, None, False)
+    try:
+        assert job.key_job.specs == all_key_specs(build.topology)
+    finally:
+        job.key_job.cancel()
+    (out / "x").mkdir(parents=True)
+    assert not nothing_to_reuse(out)

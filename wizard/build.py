@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import artefacts
 from .answers_io import ANSWERS_FILE, dump_answers
@@ -21,6 +22,9 @@ from .render.jms import JmsTlsError
 from .secrets_store import SECRETS_FILE, SecretStore, generate_password, resolve_secrets
 from .secure_vault import vault_finisher
 from .topology import NodePlan, Topology
+
+if TYPE_CHECKING:
+    from .pki.prefetch import KeyPrefetch
 
 ANSWERS_HEADER = [
     "apim-wizard answers: replay with  apim-wizard apply --answers answers.toml --out <DIR>",
@@ -42,6 +46,7 @@ class BuildOptions:
     rotate_certs: bool = False  # reissue every leaf certificate
     with_pki: bool = True  # False: configuration only (previews, fast tests)
     progress: Callable[[int, int], None] | None = None  # (keys made, keys needed), for progress bars
+    key_prefetch: KeyPrefetch | None = None  # keys made while the program loaded (pki/prefetch.py)
 
 
 @dataclass
@@ -64,14 +69,31 @@ Producer = Callable[[BuildContext], Iterable[PlannedFile]]
 def start_pki(ctx: BuildContext) -> None:
     """Decide what the PKI keeps and start making the missing keys in the background, so
     they are made while the other producers render (figures: bench/apply_bench.py)."""
+    prefetch = ctx.options.key_prefetch
+    ctx.options.key_prefetch = None  # adopted or closed here, once
     if not ctx.options.with_pki:
+        if prefetch is not None:
+            prefetch.close()
         return
-    from .pki import PkiError, start_pki as start  # cryptography is imported only when keys are made
+    early = None
+    from .pki.prefetch import nothing_to_reuse
+
+    if nothing_to_reuse(ctx.options.out_dir):
+        # Every key is new: start the workers before loading the certificate code.
+        from .pki.key_specs import all_key_specs
+        from .pki.keys import KeyJob
+
+        early = KeyJob(all_key_specs(ctx.topology), prefetch)
+    elif prefetch is not None:
+        prefetch.close()
+    from .pki import PkiError, start_pki as start  # x509 and PKCS12 support, only when keys are made
 
     try:
         ctx.shared["pki_job"] = start(ctx.topology, ctx.options.out_dir, ctx.options.base_dir,
-                                      ctx.options.rotate_certs)
+                                      ctx.options.rotate_certs, key_job=early)
     except PkiError as exc:
+        if early is not None:
+            early.cancel()
         ctx.problems.append(exc.problem)
 
 
@@ -164,6 +186,9 @@ def build_deployment(
     resolution = resolve_secrets(answers, store, environ, options.base_dir, generate)
     build = Build(answers, resolution.problems, secret_sources=resolution.sources)
     if resolution.answers is None:
+        if options.key_prefetch is not None:
+            options.key_prefetch.close()
+            options.key_prefetch = None
         return build
     topology = Topology(resolution.answers)
     build.topology = topology

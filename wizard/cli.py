@@ -31,6 +31,7 @@ from .answers_io import ANSWERS_FILE
 from .plan import OutputDirError, Status, check_output_dir, make_plan
 from .plan_report import masker_for, print_conflicts, print_diffs, print_plan, print_result
 from .writer import apply_plan, recover
+from .pki.prefetch import claim_prefetch
 from .presets import list_presets
 from .problems import Problem
 from .secrets_store import SECRETS_FILE, SecretsFileError, SecretStore, resolve_secrets
@@ -94,7 +95,8 @@ def cmd_apply(args, out: TextIO) -> int:
     except OSError as exc:
         raise CliError(f"{exc.filename or out_dir}: cannot complete the interrupted apply: {exc.strerror}", EXIT_IO) from None
 
-    options = BuildOptions(out_dir=out_dir, base_dir=base_dir, rotate_certs=args.rotate_certs)
+    options = BuildOptions(out_dir=out_dir, base_dir=base_dir, rotate_certs=args.rotate_certs,
+                           key_prefetch=claim_prefetch(out_dir))
     build = build_deployment(answers, store, options=options)
     if not build.ok:
         report_problems(build.problems, source, sys.stderr)

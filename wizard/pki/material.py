@@ -26,6 +26,7 @@ from ..plan import PUBLIC_MODE, SECRET_MODE, PlannedFile
 from ..problems import Problem
 from ..topology import NodePlan, Topology
 from . import certs, stores
+from .key_specs import lb_key_name, node_key_name, primary_key_name
 from .keys import KeyJob, KeySpec, PrivateKey, Progress, generate_keys, same_public_key
 from .state import PkiState
 
@@ -281,7 +282,7 @@ class PkiJob:
     slow key generation runs alongside the rest of the build."""
 
     def __init__(self, topology: Topology, out_dir: Path | None, base_dir: Path | None, rotate: bool,
-                 now: datetime.datetime | None):
+                 now: datetime.datetime | None, key_job: KeyJob | None = None):
         p = self.p = _Pki(topology, out_dir, base_dir, rotate, now or datetime.datetime.now(datetime.timezone.utc))
         self.topology = topology
         self.external = p.pki.ca == "external"
@@ -291,15 +292,15 @@ class PkiJob:
 
         # What can be kept, what must be reissued, which need a new key.
         self.wanted: dict[str, tuple[certs.CertRequest, Stored | None, x509.Certificate | None]] = {
-            "primary": (primary_request, p.stored_keystore(generated[0], p.stores.primary),
+            primary_key_name(): (primary_request, p.stored_keystore(generated[0], p.stores.primary),
                         None if self.external else self.ca_cert),
         }
         if not self.external:
             for node in generated:
-                self.wanted[f"node:{node.name}"] = (self.node_requests[node.name], p.stored_keystore(node, p.stores.tls),
-                                                    self.ca_cert)
+                self.wanted[node_key_name(node.name)] = (self.node_requests[node.name],
+                                                         p.stored_keystore(node, p.stores.tls), self.ca_cert)
             for host, request in self.lb_requests.items():
-                self.wanted[f"lb:{host}"] = (request, p.stored_lb(host), self.ca_cert)
+                self.wanted[lb_key_name(host)] = (request, p.stored_lb(host), self.ca_cert)
         self.reasons: dict[str, str | None] = {}
         need_keys: dict[str, KeySpec] = {}
         for name, (request, stored, issuer) in self.wanted.items():
@@ -312,9 +313,12 @@ class PkiJob:
             self.reasons[name] = reason
             if reason is not None and (stored is None or p.rotate or reason.startswith(certs.KEY_TYPE_CHANGED)):
                 need_keys[name] = request.key_spec
-        # Every missing key at once, in the background: the slow part.
-        self.key_job = KeyJob(need_keys)
-        self.keys: dict[str, PrivateKey] = {}
+        # Every missing key at once, in the background: the slow part.  A job the build set
+        # going early (fresh folder: every key) is used when it makes exactly these keys.
+        if key_job is not None and key_job.specs != need_keys:
+            key_job.cancel()
+            key_job = None
+        self.key_job = key_job or KeyJob(need_keys)
 
     def _issue(self, name: str) -> tuple[Issued, bool]:
         p = self.p
@@ -322,7 +326,7 @@ class PkiJob:
         reason = self.reasons[name]
         if reason is None:
             return Issued(stored.cert, stored.chain, stored.load_key), True
-        key = self.keys[name] if name in self.keys else stored.load_key()
+        key = self.key_job.key(name) if name in self.key_job.specs else stored.load_key()
         # Without an issuer the certificate is self-signed (the primary with an external CA).
         signer = self.ca_key() if issuer is not None else key
         cert = certs.issue(request, key, issuer, signer, p.now)
@@ -332,10 +336,17 @@ class PkiJob:
         return Issued(cert, (issuer,) if issuer is not None else (), key), False
 
     def finish(self, progress: Progress | None = None) -> tuple[PkiMaterial, list[PlannedFile], list[str]]:
-        """Wait for the keys, then issue and store; ``progress(done, total)`` follows the keys."""
+        """Issue and store, each certificate as soon as its key is there; ``progress(done,
+        total)`` follows the keys."""
         p, generated = self.p, self.topology.generated_nodes
-        self.keys = self.key_job.result(progress)
-        primary, primary_kept = self._issue("primary")
+        self.key_job.follow(progress)
+        try:
+            return self._finish(p, generated)
+        finally:
+            self.key_job.cancel()  # every key is used by now, unless issuing failed
+
+    def _finish(self, p: _Pki, generated: list[NodePlan]) -> tuple[PkiMaterial, list[PlannedFile], list[str]]:
+        primary, primary_kept = self._issue(primary_key_name())
         material = PkiMaterial(self.ca_cert, primary)
 
         # The truststore, the same on every node.
@@ -350,7 +361,8 @@ class PkiJob:
         trust_bytes = p.truststore_bytes(trusted)
 
         # Per node: its TLS keystore, the shared primary keystore and the truststore.
-        primary_bytes = p.keystore_bytes(generated[0], p.stores.primary, primary, self.wanted["primary"][1], primary_kept)
+        primary_bytes = p.keystore_bytes(generated[0], p.stores.primary, primary, self.wanted[primary_key_name()][1],
+                                         primary_kept)
         for node in generated:
             if self.external:
                 material.nodes[node.name] = _external_node(p, node, self.node_requests[node.name], self.ca_cert)
@@ -358,9 +370,9 @@ class PkiJob:
                 tls_bytes = p.keystore_bytes(node, p.stores.tls, material.nodes[node.name],
                                              p.stored_keystore(node, p.stores.tls), True)
             else:
-                material.nodes[node.name], kept = self._issue(f"node:{node.name}")
+                material.nodes[node.name], kept = self._issue(node_key_name(node.name))
                 tls_bytes = p.keystore_bytes(node, p.stores.tls, material.nodes[node.name],
-                                             self.wanted[f"node:{node.name}"][1], kept)
+                                             self.wanted[node_key_name(node.name)][1], kept)
             if node is not generated[0]:
                 p.state.record(security_path(node, p.stores.primary.file_name), primary_bytes, p.stores.primary.password,
                                p.stores.primary.alias, (primary.cert, *primary.chain))
@@ -377,9 +389,9 @@ class PkiJob:
                                f"pki.ca_cert, in {LB_DIR}/<host>.crt and .key")
         else:
             for host in self.lb_requests:
-                lb, kept = self._issue(f"lb:{host}")
+                lb, kept = self._issue(lb_key_name(host))
                 material.load_balancers[host] = lb
-                stored = self.wanted[f"lb:{host}"][1]
+                stored = self.wanted[lb_key_name(host)][1]
                 if kept and stores.same_chain((stored.cert, *stored.chain), (lb.cert, *lb.chain)):
                     cert_pem, key_pem = stored.files[lb_cert_path(host)], stored.files[lb_key_path(host)]
                 else:
@@ -391,10 +403,10 @@ class PkiJob:
 
 
 def start_pki(topology: Topology, out_dir: Path | None = None, base_dir: Path | None = None,
-              rotate: bool = False, now: datetime.datetime | None = None) -> PkiJob:
+              rotate: bool = False, now: datetime.datetime | None = None, key_job: KeyJob | None = None) -> PkiJob:
     """Decide what to keep and start making the missing keys.  Raises PkiError naming the
     answer field at fault (an unreadable CA file, say)."""
-    return PkiJob(topology, out_dir, base_dir, rotate, now)
+    return PkiJob(topology, out_dir, base_dir, rotate, now, key_job)
 
 
 def build_pki(topology: Topology, out_dir: Path | None = None, base_dir: Path | None = None,
