@@ -91,6 +91,7 @@ class WizardApp(App[int]):
         self.preview_open: bool | None = None  # None: open on wide terminals, folded on narrow ones
         self.built: dict[str, tuple[int, int]] = {}  # pane -> (session id, revision) it was built for
         self.saved_here: set[Path] = set()
+        self.first_frame_drawn = False  # the preview's first render waits for it (startup time)
 
     # ------------------------------------------------------------------ layout
 
@@ -102,15 +103,15 @@ class WizardApp(App[int]):
         with Horizontal(id="body"):
             yield StepList()
             with Vertical(id="main"):
+                # The other steps' panes are made when first shown (goto): a smaller first
+                # frame, sooner (bench/bench_tui.py).
                 with ContentSwitcher(initial="step-start", id="switcher"):
-                    for key in STEP_KEYS:
-                        yield make_pane(key)
+                    yield make_pane("start")
                 yield Static("", id="field-help", markup=False)
             yield PreviewPane()
         yield KeyBar()
 
     async def on_mount(self) -> None:
-        self.preview.stale = False  # its first render waits for the first frame (startup time)
         await self.goto("start")
         self.call_after_refresh(self.settled)
 
@@ -118,6 +119,7 @@ class WizardApp(App[int]):
         """After the first frame: the preview's first render, and the garbage collector back.
         Everything loaded so far lives as long as the app, so it is frozen: full collections
         walking it again and again would stall keystrokes (~100 ms each)."""
+        self.first_frame_drawn = True
         self.preview.request()
         gc.freeze()
         gc.enable()
@@ -130,6 +132,12 @@ class WizardApp(App[int]):
 
     def pane(self, key: str) -> Widget:
         return self.query_one(f"#step-{key}")
+
+    async def ensure_pane(self, key: str) -> None:
+        if not self.query(f"#step-{key}"):
+            pane = make_pane(key)
+            pane.display = False  # the switcher shows it, hiding the current one
+            await self.query_one(ContentSwitcher).mount(pane)
 
     def needed(self) -> dict[str, bool]:
         return {key: self.session.step_applies(key) for key in STEP_KEYS}
@@ -160,7 +168,7 @@ class WizardApp(App[int]):
             wanted = False  # Review shows every node's file itself
         self.preview.display = wanted
         self.query_one("#main").display = not (narrow and wanted)
-        if wanted and self.preview.stale:
+        if wanted and self.preview.stale and self.first_frame_drawn:
             self.preview.request()
 
     @property
@@ -173,6 +181,7 @@ class WizardApp(App[int]):
     # ------------------------------------------------------------------ steps
 
     async def goto(self, key: str, focus: bool = True) -> None:
+        await self.ensure_pane(key)
         left = self.pane(self.current)
         if key != self.current and isinstance(left, StepPane):
             # A form left behind is dropped: it is rebuilt from the session when shown again,
@@ -449,7 +458,7 @@ class WizardApp(App[int]):
             self.exit(0)
 
     async def action_quit(self) -> None:
-        if self.query_one(WritePane).writing:  # (a dialog cannot stop the writer thread half-way)
+        if any(pane.writing for pane in self.query(WritePane)):  # (a dialog cannot stop the writer thread half-way)
             self.notify("Files are being written; quit when that is done.", severity="warning")
             return
         if not self.session.dirty:

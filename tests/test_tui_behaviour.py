@@ -526,3 +526,31 @@ async def test_files_edited_by_hand_are_not_overwritten_unless_replacing_them_is
         assert "backup" in text_of(app, "#done-text")
     backups = list((out / ".apim-wizard" / "backups").rglob("*"))
     assert any(p.is_file() and p.read_bytes() == edited for p in backups)
+
+
+async def test_the_first_frame_comes_before_the_preview_and_the_other_steps():
+    """Startup time: the first frame shows the Start step alone; the preview renders right
+    after it and each other step's pane is made when first shown."""
+    import screens.app
+    from screens.app import WizardApp
+
+    seen = {}
+
+    class Recording(WizardApp):
+        CSS_PATH = Path(screens.app.__file__).with_name("app.tcss")  # not next to this test
+
+        def settled(self) -> None:
+            seen["preview rendered"] = self.preview._rendered[2] != ""
+            seen["panes"] = [w.id for w in self.query_one("#switcher").children]
+            super().settled()
+
+    app = Recording(WizardSession.open(Start("ha", (), ())))
+    async with app.run_test(size=(120, 32)) as pilot:
+        await settle(pilot)
+        assert seen == {"preview rendered": False, "panes": ["step-start"]}
+        assert "# deployment.toml of node cp-1" in app.query_one("#preview-text", CodeView).text
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.current == "topology"
+        assert [w.id for w in app.query_one("#switcher").children] == ["step-start", "step-topology"]
+        assert [w.id for w in app.query_one("#switcher").children if w.display] == ["step-topology"]
