@@ -499,10 +499,21 @@ def _count_on(text: str, step_by: int) -> str:
     return text[: match.start()] + number + text[match.end() :]
 
 
+@cache
+def _override_patterns() -> dict[int, list[tuple[tuple[str, ...], tuple[int, int], Ask]]]:
+    """OVERRIDES split once and grouped by length (a pattern matches paths of its length):
+    (pattern, (specificity, declaration order), ask).  The registry asks for every field."""
+    by_length: dict[int, list[tuple[tuple[str, ...], tuple[int, int], Ask]]] = {}
+    for index, (dotted, ask) in enumerate(OVERRIDES.items()):
+        pattern = _split(dotted)
+        by_length.setdefault(len(pattern), []).append((pattern, (len(pattern) - pattern.count("*"), index), ask))
+    return by_length
+
+
 def _overrides_for(path: Path) -> list[Ask]:
-    matching = [(len(_split(k)) - _split(k).count("*"), i, ask) for i, (k, ask) in enumerate(OVERRIDES.items())
-                if _matches(_split(k), path)]
-    return [ask for _, _, ask in sorted(matching, key=lambda m: (m[0], m[1]))]
+    """The overrides that apply to ``path``, least specific first."""
+    matching = [(rank, ask) for pattern, rank, ask in _override_patterns().get(len(path), ()) if _matches(pattern, path)]
+    return [ask for _, ask in sorted(matching, key=lambda m: m[0])]
 
 
 def _humanize(name: str) -> str:
@@ -539,12 +550,15 @@ def _owner(path: Path) -> tuple[str, int, int]:
     """(step key, index of the owning pattern in the step, pattern length) of the step that
     claims ``path`` with the longest pattern; the catch-all step when none does."""
     best = (CATCH_ALL_STEP, len(step(CATCH_ALL_STEP).owns), -1)
-    for candidate in STEPS:
-        for index, dotted in enumerate(candidate.owns):
-            pattern = _split(dotted)
-            if len(pattern) <= len(path) and _matches(pattern, path[: len(pattern)]) and len(pattern) > best[2]:
-                best = (candidate.key, index, len(pattern))
+    for step_key, index, pattern in _owned_patterns():
+        if best[2] < len(pattern) <= len(path) and _matches(pattern, path[: len(pattern)]):
+            best = (step_key, index, len(pattern))
     return best
+
+
+@cache
+def _owned_patterns() -> tuple[tuple[str, int, tuple[str, ...]], ...]:
+    return tuple((s.key, index, _split(dotted)) for s in STEPS for index, dotted in enumerate(s.owns))
 
 
 @cache
