@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import subprocess
 
 import pytest
 
@@ -196,3 +197,63 @@ def test_broker_handshakes_and_ssl_cert_alias_names_the_issuing_ca(tmp_path):
     assert pairs == 2 * (2 + 2) + 2 * 2  # each gateway: decisions + events from 2 CPs; each CP: own broker + peer
     with pytest.raises(ssl.SSLCertVerificationError):
         handshake(*keystore_pems(out, "cp-1"), truststore_pem(out, "gw-1"), "cp2.example.com", tmp_path)
+
+
+# Java's own URL parser (API-M's AMQP client reads the connection URL with java.net.URI).
+JAVA_URI = r"""
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+public class ParseUrls {
+    public static void main(String[] args) throws Exception {
+        for (String line : Files.readAllLines(Path.of(args[0]))) {
+            try {
+                URI uri = new URI(line);
+                System.out.println(uri.getRawUserInfo() + "\t" + uri.getHost());
+            } catch (Exception e) {
+                System.out.println("ERROR\t" + e.getMessage());
+            }
+        }
+    }
+}
+"""
+ALLOWED_ADMIN_PASSWORDS = ["Str0ng.Pass_word~1", "a!b$c&d(e)f*g+h,i;j=k:l-m", "admin"]
+REFUSED_ADMIN_PASSWORDS = ["p<w", "pass word", "pass/word", "pa?ss", "a^b", "a|b", 'a"b', "a#b", "a@b", "a%b",
+                           "a{b}"]
+QUOTE = "it's"  # parses, but ' quotes the values of the URL's options (brokerlist='...'): refused too
+
+
+def _unwrapped(url: str) -> str:
+    """The URL as API-M hands it to the AMQP client: the XML CDATA markers gone."""
+    return url.replace("<![CDATA[", "").replace("]]>", "")
+
+
+def test_admin_passwords_the_validator_accepts_parse_as_urls_in_java(tmp_path):
+    """Every admin password the model accepts gives a topic_connection_factory whose user
+    info Java reads back intact; those it refuses are the ones that break the URL."""
+    from conftest import require_tool
+
+    java = require_tool("java")
+    options = SslOptions("ca", "ts.p12", "tpw", "ks.p12", "kpw")
+    urls = [_unwrapped(topic_connection_factory("admin", p, [("cp", 8672)], options)).split("?", 1)[0]
+            for p in ALLOWED_ADMIN_PASSWORDS + REFUSED_ADMIN_PASSWORDS]
+    (tmp_path / "ParseUrls.java").write_text(JAVA_URI)
+    (tmp_path / "urls.txt").write_text("\n".join(urls) + "\n")
+    run = subprocess.run([java, str(tmp_path / "ParseUrls.java"), str(tmp_path / "urls.txt")],
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    parsed = dict(zip(ALLOWED_ADMIN_PASSWORDS + REFUSED_ADMIN_PASSWORDS, run.stdout.splitlines()))
+    for password in ALLOWED_ADMIN_PASSWORDS:
+        raw = preset_raw("ha")
+        raw["super_admin"]["password"] = password
+        assert not [p for p in problems_of(raw) if p.severity == "error"], password
+        assert parsed[password] == f"admin:{password}\tclientid", password
+    for password in REFUSED_ADMIN_PASSWORDS + [QUOTE]:
+        raw = preset_raw("ha")
+        raw["super_admin"]["password"] = password
+        errors = [p for p in problems_of(raw) if p.severity == "error"]
+        assert errors and errors[0].field == "super_admin.password", password
+        assert "allowed: letters, digits" in errors[0].message and password not in errors[0].message
+        if password != QUOTE:  # refused for a reason: Java cannot read the user back from such a URL
+            assert parsed[password] != f"admin:{password}\tclientid", password

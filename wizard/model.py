@@ -152,7 +152,7 @@ def _default_environments() -> list[Environment]:
 def _check_admin_username(value: str) -> str:
     if not value:
         raise ValueError("is empty; give the super admin user name (e.g. admin)")
-    bad = sorted({c for c in value if c in "@{}%:/ " or ord(c) < 32})
+    bad = sorted({c for c in value if not re.fullmatch(r"[A-Za-z0-9._-]", c)})
     if bad:
         shown = " ".join(repr(c) for c in bad)
         hint = " (e-mail user names need WSO2's '!' substitution, which the wizard does not set up)" if "@" in bad else ""

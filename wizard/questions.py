@@ -240,7 +240,8 @@ OVERRIDES: dict[str, Ask] = {
         "other ($ref{super_admin.username}), so it is also embedded in the AMQP connection URLs."),
     "super_admin.password": Ask(
         "Super admin password",
-        "[super_admin] password; embedded in the AMQP URLs between nodes, so @ { } % # cannot be used."),
+        "[super_admin] password; embedded unencoded in the AMQP URLs between nodes, so only letters, digits "
+        "and . _ ~ ! $ & ( ) * + , ; = : - can be used."),
     "user_store.type": Ask(
         "User store type",
         "[user_store] type: where users and roles live; database_unique_id keeps them in shared_db, the "

@@ -179,10 +179,14 @@ class SecretPolicy:
 
 ADMIN_PASSWORD = SecretPolicy(
     "admin",
-    # '#' too: it ends the AMQP URL, after which every API answers 404 (product-apim#12186).
-    forbidden="@{}%#",
-    why=" (the super admin credentials are embedded in API-M's AMQP connection URLs, "
-    "where @ { } % # break the URL)",
+    # The credentials go unencoded into the user info of API-M's AMQP connection URLs
+    # (throttling and event hub JMS): only what RFC 3986 allows there, as java.net.URI parses
+    # it.  Not @ { } % (WSO2: "not possible"), # (ends the URL, then every API answers 404,
+    # product-apim#12186), ' (quotes the URL's broker list), nor / ? < > space ^ | " (the URL
+    # no longer parses, or parses with no user at all).
+    allowed_pattern=r"[A-Za-z0-9._~!$&()*+,;=:-]+",
+    allowed_text="letters, digits and . _ ~ ! $ & ( ) * + , ; = : -",
+    why=" (the super admin credentials go unencoded into API-M's AMQP connection URLs)",
 )
 # Keystore passwords travel inside JMS TLS broker URLs between single quotes and into
 # keytool; keep them to characters that need no escaping anywhere.
