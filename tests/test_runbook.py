@@ -182,3 +182,26 @@ def test_runbook_asks_for_load_balancer_certificates_with_an_external_ca():
             node.update(tls_cert=f"{node['name']}.pem", tls_key=f"{node['name']}.key")
     runbook = files_of(raw)[0][RUNBOOK_FILE]
     assert "the wizard makes no load balancer certificates: put yours for\ncp.example.com, gw.example.com" in runbook
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_the_firewall_list_opens_every_port_another_node_calls(preset):
+    """Each port a node's deployment.toml names on another node is in that node's list of
+    ports to open, JMS over TLS included; 'load balancer' only where there is one."""
+    raw = preset_raw(preset)
+    for jms_tls in (False, True):
+        raw.setdefault("jms_tls", {})["enabled"] = jms_tls
+        files, topology = files_of(raw)
+        section = files[RUNBOOK_FILE].split("Open these ports to each node", 1)[1].split("\n\n", 2)[1]
+        opened = {line.split(" ", 2)[1]: {int(p) for p in re.findall(r"(\d+) from", line)}
+                  for line in section.splitlines() if line.startswith("- ")}
+        called = 0
+        for caller in topology.generated_nodes:
+            for endpoint in topology.calls(caller):
+                if endpoint.target in opened and endpoint.target != caller.name:
+                    assert endpoint.effective_port in opened[endpoint.target], (jms_tls, caller.name, endpoint.url)
+                    called += 1
+        assert called > 0
+        for node in topology.generated_nodes:
+            line = next(l for l in section.splitlines() if l.startswith(f"- {node.name} "))
+            assert ("load balancer" in line) == bool(topology.lb_host(node)), line

@@ -26,22 +26,28 @@ DRIVER_NAMES = {
     "oracle": "Oracle JDBC (ojdbc)",
     "db2": "the IBM Data Server Driver for JDBC (db2jcc)",
 }
-# Who connects to which port of a node (facts §3.10): the firewall list of the runbook.
-NODE_PORTS = {
-    facts.CONTROL_PLANE: [
-        ("https", "load balancer, gateways, other control planes"),
-        ("amqp", "gateways, other control planes (JMS: throttle decisions, events)"),
-        ("binary", "gateways, other control planes (throttle events, event hub)"),
-        ("binary_ssl", "gateways, other control planes (data bridge authentication)"),
-    ],
-    facts.GATEWAY: [
-        ("passthrough_https", "load balancer (API traffic)"),
-        ("passthrough_http", "load balancer (API traffic)"),
-        ("https", "load balancer (control planes: gateway admin services)"),
-        ("ws", "load balancer (WebSocket APIs)"),
-        ("wss", "load balancer (secure WebSocket APIs)"),
-    ],
-}
+def node_ports(topology: Topology, node: NodePlan) -> list[tuple[str, str]]:
+    """(port key, who connects to it) of ``node``: the runbook's firewall list (facts
+    §3.10), following the answers: the JMS port the gateways are given (8672 with JMS TLS),
+    and clients straight to the node where its cluster has no load balancer."""
+    front = "load balancer" if topology.lb_host(node) else "clients"
+    if node.profile == facts.CONTROL_PLANE:
+        peers = "gateways, other control planes" if len(topology.control_planes) > 1 else "gateways"
+        return [
+            ("https", f"{front}, {peers}"),
+            ("amqp_tls" if topology.jms_tls else "amqp",
+             f"{peers} (JMS" + (" over TLS" if topology.jms_tls else "") + ": throttle decisions, events)"),
+            ("binary", f"{peers} (throttle events, event hub)"),
+            ("binary_ssl", f"{peers} (data bridge authentication)"),
+        ]
+    return [
+        ("passthrough_https", f"{front} (API traffic)"),
+        ("passthrough_http", f"{front} (API traffic)"),
+        ("https", "control planes (gateway admin services" + (", through the load balancer" if front != "clients"
+                                                               else "") + ")"),
+        ("ws", f"{front} (WebSocket APIs)"),
+        ("wss", f"{front} (secure WebSocket APIs)"),
+    ]
 
 
 def _code(*commands: str) -> list[str]:
@@ -115,7 +121,7 @@ def _prepare(topology: Topology) -> list[str]:
         out += [f"These names have no address in the answers and must resolve by DNS: {', '.join(unresolved)}.", ""]
     out += ["Open these ports to each node (after its offset):", ""]
     for node in topology.generated_nodes:
-        ports = ", ".join(f"{node.port(key)} from {who}" for key, who in NODE_PORTS[node.profile])
+        ports = ", ".join(f"{node.port(key)} from {who}" for key, who in node_ports(topology, node))
         out.append(f"- {node.name} ({node.hostname}): {ports}")
     out.append("")
     remote = [node for node in topology.generated_nodes if node.hostname != "localhost"]
