@@ -101,3 +101,38 @@ def test_vendored_samples_match_the_seed_guide():
 
 def test_shared_path_is_where_the_skip_looks():
     assert SEED_TEXT.parent.parent == SHARED
+
+
+# Entries of WSO2's profile templates the seed's edits keep (facts.TEMPLATE_*): the wizard
+# writes the whole file, so they must be in it with the template's values.
+KEPT_FROM_TEMPLATE = {
+    "control-plane": ["apim.cors", "event_handler", "service_provider", "apim.gateway.environment[0].provider",
+                      "apim.gateway.environment[0].gateway_type"],
+    "gateway-worker": ["apim.cors", "apim.cache", "apim.oauth_config"],
+}
+TEMPLATE_VERSIONS = {"4.1": "v4.1.0", "4.2": "v4.2.0", "4.3": "v4.3.0", "4.4": "v4.4.0"}
+
+
+@pytest.mark.parametrize("version", TEMPLATE_VERSIONS)
+@pytest.mark.parametrize("profile", KEPT_FROM_TEMPLATE)
+def test_entries_of_wso2s_profile_template_are_kept(version, profile):
+    templates = SHARED / "wso2-apim-4x/raw/product-apim" / TEMPLATE_VERSIONS[version] / "deployment-templates"
+    if not templates.is_dir():
+        pytest.skip("WSO2's profile templates are in ../shared (absent here)")
+    template = flatten(tomllib.loads((templates / f"{profile}.toml").read_text()))
+    raw = preset_raw("ha")
+    raw["version"] = version
+    node = "cp-1" if profile == "control-plane" else "gw-1"
+    ours = flatten(node_configs(build_raw(raw))[node])
+    compared = 0
+    for prefix in KEPT_FROM_TEMPLATE[profile]:
+        wanted = {k: v for k, v in template.items() if k == prefix or k.startswith(prefix + ".")
+                  or k.startswith(prefix + "[")}
+        if not wanted:
+            # gateway_type arrived with 4.3: not in older templates, so not in our file either.
+            assert not any(k.startswith(prefix) for k in ours), (version, prefix)
+            continue
+        for key, value in wanted.items():
+            assert ours.get(key) == value, (version, profile, key)
+            compared += 1
+    assert compared >= 5

@@ -227,11 +227,11 @@ def test_oracle_sid_and_overrides():
 
 def test_credentials_with_xml_characters_are_wrapped_in_cdata():
     raw = preset_raw("ha")
-    raw["super_admin"]["password"] = "Tom&Jerry<3"
-    raw["databases"]["shared_db"]["password"] = "a&b"
+    raw["super_admin"]["password"] = "Tom&Jerry(3)"
+    raw["databases"]["shared_db"]["password"] = "a&b<c"
     config = node_configs(build_raw(raw))["gw-1"]
-    assert config["super_admin"]["password"] == "<![CDATA[Tom&Jerry<3]]>"
-    assert config["database"]["shared_db"]["password"] == "<![CDATA[a&b]]>"
+    assert config["super_admin"]["password"] == "<![CDATA[Tom&Jerry(3)]]>"
+    assert config["database"]["shared_db"]["password"] == "<![CDATA[a&b<c]]>"
 
 
 def test_existing_control_plane_writes_only_gateways():

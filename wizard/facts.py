@@ -130,3 +130,34 @@ CA_ALIAS = "deployment-ca"  # the deployment CA; JMS TLS names it as ssl_cert_al
 GATEWAY_CERT_ALIAS = "gateway_certificate_alias"  # gateways validate JWTs with it (seed step 6.5)
 RESERVED_ALIASES = frozenset({CA_ALIAS, GATEWAY_CERT_ALIAS})
 SECURITY_DIR = "repository/resources/security"
+
+
+# Entries of WSO2's profile templates (product-apim deployment-templates/<profile>.toml, the
+# same in 4.1-4.4) that the seed keeps: its steps edit the template the profile optimiser
+# laid down, while the wizard writes the whole file, so it writes these too.
+TEMPLATE_CORS = {
+    "allow_origins": "*",
+    "allow_methods": ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"],
+    "allow_headers": ["authorization", "Access-Control-Allow-Origin", "Content-Type", "SOAPAction", "apikey",
+                      "Internal-Key"],
+    "allow_credentials": False,
+}
+# Control plane: self-signed-up Developer Portal users get their role from this handler;
+# application names may hold spaces.
+TEMPLATE_EVENT_HANDLERS = [{"name": "userPostSelfRegistration", "subscriptions": ["POST_ADD_USER"]}]
+TEMPLATE_SP_NAME_REGEX = r"^[\sa-zA-Z0-9._-]*$"
+# [[apim.gateway.environment]] provider (4.1+) and gateway_type (4.3+: Regular or APK).
+TEMPLATE_ENVIRONMENT_PROVIDER = "wso2"
+TEMPLATE_GATEWAY_TYPE = "Regular"
+GATEWAY_TYPE_SINCE = "4.3"
+# Gateway worker: token, resource and JWT-claim caches; the outbound Authorization header.
+TEMPLATE_GATEWAY_CACHE = {
+    "gateway_token": {"enable": True, "expiry_time": 15},
+    "resource": {"enable": True},
+    "jwt_claim": {"enable": True, "expiry_time": 900},
+}
+TEMPLATE_OAUTH_CONFIG = {"remove_outbound_auth_header": True, "auth_header": "Authorization"}
+
+
+def version_at_least(version: str, since: str) -> bool:
+    return tuple(map(int, version.split("."))) >= tuple(map(int, since.split(".")))

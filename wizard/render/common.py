@@ -56,6 +56,11 @@ def table(*comments: str, **values: Any) -> Table:
     return t
 
 
+def template_cors() -> Table:
+    """[apim.cors] as WSO2's profile templates set it (facts.TEMPLATE_CORS)."""
+    return table("From WSO2's profile template.", **facts.TEMPLATE_CORS)
+
+
 def super_table() -> Table:
     return tomlkit.table(is_super_table=True)
 

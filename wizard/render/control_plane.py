@@ -21,6 +21,7 @@ from .common import (
     ssl_options,
     super_table,
     table,
+    template_cors,
     urls,
 )
 
@@ -76,6 +77,9 @@ def render_control_plane_toml(topology: Topology, node: NodePlan) -> TOMLDocumen
             table(
                 name=env.name,
                 type=env.type,
+                gateway_type=facts.TEMPLATE_GATEWAY_TYPE
+                if facts.version_at_least(answers.version, facts.GATEWAY_TYPE_SINCE) else None,
+                provider=facts.TEMPLATE_ENVIRONMENT_PROVIDER,
                 display_in_api_console=env.display_in_api_console,
                 description=env.description,
                 show_as_token_endpoint_url=env.show_as_token_endpoint_url,
@@ -120,6 +124,7 @@ def render_control_plane_toml(topology: Topology, node: NodePlan) -> TOMLDocumen
     features = answers.features
     if features.cache_invalidation:
         apim["cache_invalidation"] = table(enabled=True, domain=features.cache_invalidation_domain)
+    apim["cors"] = template_cors()
     doc["apim"] = apim
 
     doc["broker"] = broker_tables(topology)
@@ -137,4 +142,10 @@ def render_control_plane_toml(topology: Topology, node: NodePlan) -> TOMLDocumen
         literal_key(properties, "header.X-WSO2-KEY-MANAGER", "default")
         listener["properties"] = properties
         doc["event_listener"] = aot([listener])
+
+    doc["event_handler"] = aot(
+        table("From WSO2's control-plane template: gives self-signed-up users their role.", **handler)
+        if i == 0 else table(**handler) for i, handler in enumerate(facts.TEMPLATE_EVENT_HANDLERS)
+    )
+    doc["service_provider"] = table(sp_name_regex=facts.TEMPLATE_SP_NAME_REGEX)
     return doc

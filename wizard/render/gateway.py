@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tomlkit import TOMLDocument
 
+from .. import facts
 from ..topology import NodePlan, Topology
 from .common import (
     SUPER_ADMIN_PASSWORD_REF,
@@ -16,6 +17,7 @@ from .common import (
     ssl_options,
     super_table,
     table,
+    template_cors,
     urls,
 )
 from .jms import topic_connection_factory
@@ -98,5 +100,11 @@ def render_gateway_toml(topology: Topology, node: NodePlan) -> TOMLDocument:
             config_endpoint=analytics.config_endpoint,
             auth_token=plain(analytics.auth_token),
         )
+    cache = super_table()
+    for i, (name, values) in enumerate(facts.TEMPLATE_GATEWAY_CACHE.items()):
+        cache[name] = table(*(["From WSO2's gateway-worker template."] if i == 0 else []), **values)
+    apim["cache"] = cache
+    apim["oauth_config"] = table(**facts.TEMPLATE_OAUTH_CONFIG)
+    apim["cors"] = template_cors()
     doc["apim"] = apim
     return doc
