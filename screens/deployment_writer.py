@@ -20,7 +20,7 @@ from wizard.answers_io import ANSWERS_FILE
 from wizard.build import Build, BuildOptions, build_deployment
 from wizard.hardening import gate, review
 from wizard.model import Answers
-from wizard.plan import OutputDirError, Plan, Status, check_output_dir, make_plan
+from wizard.plan import OutputDirError, Plan, Status, check_generated_secrets, check_output_dir, make_plan
 from wizard.plan_report import print_conflicts, print_plan, print_result
 from wizard.problems import Problem
 from wizard.render.runbook import StartPhase, start_order
@@ -65,6 +65,7 @@ class OutputFolderError(Exception):
 def check_folder(out_dir: Path, force: bool) -> None:
     try:
         check_output_dir(out_dir, force=force)
+        check_generated_secrets(out_dir, SECRETS_FILE, given=False, force=force)
     except OutputDirError as exc:
         raise OutputFolderError(str(exc), foreign=out_dir.is_dir()) from None  # a file in the way cannot be forced
 

@@ -290,3 +290,44 @@ def test_masker_structural_and_known_values():
     assert '"$secret{tls_password}"' in masked  # references stay readable
     assert 'super_admin_table = "super_admin"' in masked  # a known value is masked only as a whole word
     assert f'username = "{MASK}"' in masked
+
+
+def test_a_missing_secrets_file_stops_the_apply_before_any_key_is_lost(applied, capsys):
+    """Without DIR/secrets.toml the generated passwords would be made anew and every keystore
+    they lock with a new key: apply refuses and changes nothing; --force starts over, with
+    each old keystore and key in the backups, still opening with its old password."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    (applied / "secrets.toml").unlink()
+    before = tree(applied)
+    code, _ = run("apply", "--preset", "ha", "--out", applied)
+    assert code == 3
+    message = capsys.readouterr().err
+    assert "secrets.toml: is missing" in message and "--secrets FILE" in message and "--force" in message
+    assert tree(applied) == before
+
+    old_primary = (applied / "cp-1/repository/resources/security/primary.p12").read_bytes()
+    code, out = run("apply", "--preset", "ha", "--out", applied, "--force")
+    assert code == 0
+    kept = applied / backup_path("cp-1/repository/resources/security/primary.p12", sha256(old_primary))
+    assert kept.read_bytes() == old_primary and kept.stat().st_mode & 0o777 == 0o600
+    assert "backup     cp-1/repository/resources/security/primary.p12" in out
+    # It opens with the password of the old configuration (in the snapshot taken before).
+    assert pkcs12.load_pkcs12(kept.read_bytes(), _old_store_password(before, "primary")).key is not None
+
+
+def _old_store_password(snapshot: dict, store: str) -> bytes:
+    """The [keystore.<store>] password of cp-1's deployment.toml in a tree() snapshot."""
+    import tomllib
+
+    config = tomllib.loads(snapshot[CP1][0].decode())
+    return config["keystore"][store]["password"].encode()
+
+
+def test_rotating_certificates_keeps_the_old_keys_in_the_backups(applied):
+    old_tls = (applied / "gw-1/repository/resources/security/tls.p12").read_bytes()
+    old_lb_key = (applied / "lb/gw.example.com.key").read_bytes()
+    code, _ = run("apply", "--preset", "ha", "--out", applied, "--rotate-certs")
+    assert code == 0
+    assert (applied / backup_path("gw-1/repository/resources/security/tls.p12", sha256(old_tls))).read_bytes() == old_tls
+    assert (applied / backup_path("lb/gw.example.com.key", sha256(old_lb_key))).read_bytes() == old_lb_key

@@ -28,7 +28,7 @@ from .cli_common import (
     validated_answers,
 )
 from .answers_io import ANSWERS_FILE
-from .plan import OutputDirError, Status, check_output_dir, make_plan
+from .plan import OutputDirError, Status, check_generated_secrets, check_output_dir, make_plan
 from .plan_report import masker_for, print_conflicts, print_diffs, print_plan, print_result
 from .writer import apply_plan, recover
 from .pki.prefetch import claim_prefetch
@@ -84,6 +84,7 @@ def cmd_apply(args, out: TextIO) -> int:
         raise CliError(f"{args.secrets}: no such secrets file", EXIT_IO)
     try:
         check_output_dir(out_dir, force=args.force)
+        check_generated_secrets(out_dir, SECRETS_FILE, given=args.secrets is not None, force=args.force)
         # An apply killed earlier is completed (or undone) before anything reads the folder:
         # its keys and secrets may sit in temporary files.
         recovery = None if args.dry_run else recover(out_dir)

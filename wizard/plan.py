@@ -257,6 +257,33 @@ def check_output_dir(out_dir: Path, force: bool = False) -> None:
         )
 
 
+def check_generated_secrets(out_dir: Path, secrets_file: str, given: bool, force: bool) -> None:
+    """Refuse an apply over an earlier output whose generated passwords are gone.
+
+    ``secrets_file`` held the passwords the keystores and configs of ``out_dir`` were made
+    with; without it they would be generated anew and every keystore they lock made again
+    with a new key.  ``given``: the operator names another secrets file; ``force``: start
+    over (the old files go to the backups)."""
+    manifest = read_manifest(out_dir)
+    if given or force or not manifest or secrets_file not in manifest.get("files", {}):
+        return
+    if not (out_dir / secrets_file).exists():
+        raise OutputDirError(
+            f"{out_dir / secrets_file}: is missing; it holds the generated passwords this folder's keystores "
+            f"and configs were made with, and without it every keystore would get a new key.  Restore it, or "
+            f"give the secrets file (--secrets FILE); to start over with new passwords and keys, force the write "
+            f"(--force, or the wizard's replace option): the current keystores are backed up first"
+        )
+
+
+# Key material: a key that is replaced cannot be made again, so the old file is backed up.
+KEY_MATERIAL_SUFFIXES = (".p12", ".jks", ".pfx", ".key")
+
+
+def is_key_material(path: str) -> bool:
+    return path.endswith(KEY_MATERIAL_SUFFIXES)
+
+
 def find_leftovers(out_dir: Path) -> list[str]:
     """Temporary files of an apply that was killed before renaming them."""
     found = []

@@ -50,7 +50,9 @@ from .plan import (
     Plan,
     PlanEntry,
     backup_path,
+    Status,
     find_leftovers,
+    is_key_material,
     is_wizard_folder,
     read_journal,
     read_manifest,
@@ -282,7 +284,8 @@ def apply_plan(plan: Plan) -> ApplyResult:
             relative = PurePosixPath(entry.file.path)
             ensure_dir(out_dir, relative.parent, relative.parent in private)
             target = out_dir / relative
-            if entry.action is Action.REPLACE:
+            if entry.action is Action.REPLACE or (entry.status is Status.CHANGED and is_key_material(entry.file.path)):
+                # Edited by hand (--force), or a key being replaced: neither can be made again.
                 result.backups[entry.file.path] = _backup(out_dir, entry.file.path, target.read_bytes(), touched)
                 checkpoints.step()
             _write_fsynced(temp_path(target), entry.file.content, entry.file.mode, checkpoints)
