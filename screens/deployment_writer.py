@@ -20,12 +20,12 @@ from wizard.answers_io import ANSWERS_FILE
 from wizard.build import Build, BuildOptions, build_deployment
 from wizard.hardening import gate, review
 from wizard.model import Answers
-from wizard.plan import OutputDirError, Plan, Status, check_generated_secrets, check_output_dir, make_plan
+from wizard.plan import OutputDirError, Plan, Status, check_generated_secrets, check_output_dir, folder_generation, make_plan
 from wizard.plan_report import print_conflicts, print_plan, print_result
 from wizard.problems import Problem
 from wizard.render.runbook import StartPhase, start_order
 from wizard.secrets_store import SECRETS_FILE, SecretsFileError, SecretStore
-from wizard.writer import PlanConflict, apply_plan, recover
+from wizard.writer import PlanConflict, apply_plan, check_not_busy, recover
 
 Progress = Callable[[int, int], None]
 
@@ -84,7 +84,9 @@ def prepare(answers: Answers, stored: dict[str, str], out_dir: Path, base_dir: P
     check_folder(out_dir, force)
     notes = []
     try:
+        check_not_busy(out_dir)
         recovery = recover(out_dir)
+        based_on = folder_generation(out_dir)  # what the build reads: its keys and secrets
         store = SecretStore.load(out_dir / SECRETS_FILE)
     except (OutputDirError, SecretsFileError) as exc:
         raise OutputFolderError(str(exc)) from None
@@ -97,7 +99,7 @@ def prepare(answers: Answers, stored: dict[str, str], out_dir: Path, base_dir: P
     own = (out_dir / ANSWERS_FILE).resolve()
     inputs = {ANSWERS_FILE} if any(Path(f).resolve() == own for f in answer_files) else set()
     try:
-        plan = make_plan(out_dir, build.files, force=force, inputs=inputs)
+        plan = make_plan(out_dir, build.files, force=force, inputs=inputs, based_on=based_on)
     except OutputDirError as exc:
         raise OutputFolderError(str(exc)) from None
     assert build.topology is not None

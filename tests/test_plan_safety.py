@@ -331,3 +331,38 @@ def test_rotating_certificates_keeps_the_old_keys_in_the_backups(applied):
     assert code == 0
     assert (applied / backup_path("gw-1/repository/resources/security/tls.p12", sha256(old_tls))).read_bytes() == old_tls
     assert (applied / backup_path("lb/gw.example.com.key", sha256(old_lb_key))).read_bytes() == old_lb_key
+
+
+def test_an_apply_built_before_another_wrote_the_folder_writes_nothing(tmp_path):
+    """Two applies into one new folder: the one whose build read the folder before the other
+    wrote it (no CA yet) must not replace that CA and those passwords."""
+    from conftest import preset_raw
+    from wizard.build import BuildOptions, build_deployment
+    from wizard.plan import OutputDirError, folder_generation
+    from wizard.secrets_store import SecretStore
+    from wizard.validation import validate_answers
+
+    out = tmp_path / "out"
+    based_on = folder_generation(out)
+    answers, _ = validate_answers(preset_raw("single"))
+    slow = build_deployment(answers, SecretStore.load(out / "secrets.toml"), options=BuildOptions(out_dir=out))
+    assert run("apply", "--preset", "single", "--out", out)[0] == 0  # the other apply, done first
+    before = tree(out)
+    with pytest.raises(OutputDirError, match="another apply wrote this folder"):
+        apply_plan(make_plan(out, slow.files, based_on=based_on))
+    assert tree(out) == before
+
+
+def test_an_apply_running_in_the_folder_is_not_taken_for_an_interrupted_one(applied, capsys):
+    import fcntl
+
+    (applied / ".apim-wizard/journal.json").write_text('{"files": {}}')  # the other apply's, mid-write
+    fd = os.open(applied / ".apim-wizard/lock", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        code, out = run("apply", "--preset", "ha", "--out", applied)
+    finally:
+        os.close(fd)
+    assert code == 3
+    assert "another apim-wizard apply is writing" in capsys.readouterr().err
+    assert "interrupted" not in out

@@ -28,9 +28,9 @@ from .cli_common import (
     validated_answers,
 )
 from .answers_io import ANSWERS_FILE
-from .plan import OutputDirError, Status, check_generated_secrets, check_output_dir, make_plan
+from .plan import OutputDirError, Status, check_generated_secrets, check_output_dir, folder_generation, make_plan
 from .plan_report import masker_for, print_conflicts, print_diffs, print_plan, print_result
-from .writer import apply_plan, recover
+from .writer import apply_plan, check_not_busy, recover
 from .pki.prefetch import claim_prefetch
 from .presets import list_presets
 from .problems import Problem
@@ -87,9 +87,11 @@ def cmd_apply(args, out: TextIO) -> int:
         check_generated_secrets(out_dir, SECRETS_FILE, given=args.secrets is not None, force=args.force)
         # An apply killed earlier is completed (or undone) before anything reads the folder:
         # its keys and secrets may sit in temporary files.
+        check_not_busy(out_dir)
         recovery = None if args.dry_run else recover(out_dir)
         if recovery:
             print(recovery.describe(), file=out)
+        based_on = folder_generation(out_dir)  # what the build reads: its keys and secrets
         store = SecretStore.load(args.secrets or out_dir / SECRETS_FILE)
     except (OutputDirError, SecretsFileError) as exc:
         raise CliError(str(exc), EXIT_IO) from None
@@ -107,7 +109,7 @@ def cmd_apply(args, out: TextIO) -> int:
     own_answers = out_dir / ANSWERS_FILE
     inputs = {ANSWERS_FILE} if any(_same_file(a, own_answers) for a in args.answers or ()) else set()
     try:
-        plan = make_plan(out_dir, build.files, force=args.force, inputs=inputs)
+        plan = make_plan(out_dir, build.files, force=args.force, inputs=inputs, based_on=based_on)
     except OutputDirError as exc:
         raise CliError(str(exc), EXIT_IO) from None
     except OSError as exc:

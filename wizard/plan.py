@@ -143,6 +143,8 @@ class Plan:
     leftovers: list[str] = field(default_factory=list)  # its temporary files
     loose_dirs: list[str] = field(default_factory=list)  # folders of secret files others can enter
     manifest: dict | None = None  # as read
+    # folder_generation() when the build began: apply refuses if another apply wrote since.
+    based_on: str | None = None
 
     def count(self, status: Status) -> int:
         return sum(1 for e in self.entries if e.status is status)
@@ -321,13 +323,25 @@ def _read_regular(target: Path) -> bytes | None:
     return target.read_bytes()
 
 
+def folder_generation(out_dir: Path) -> str | None:
+    """Which apply wrote ``out_dir`` last (its manifest's hash); None before the first."""
+    try:
+        return sha256((out_dir / MANIFEST).read_bytes())
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 def make_plan(
-    out_dir: Path, files: list[PlannedFile], force: bool = False, inputs: frozenset[str] | set[str] = frozenset()
+    out_dir: Path, files: list[PlannedFile], force: bool = False, inputs: frozenset[str] | set[str] = frozenset(),
+    based_on: str | None | object = ...,
 ) -> Plan:
     """Compare ``files`` with ``out_dir``.  Reads only; writes nothing.
 
     ``inputs``: paths this run read as its input (the output's own answers.toml given as
     ``--answers``): an operator's edit there is the input, so it is left as written.
+    ``based_on``: :func:`folder_generation` when the build read the folder (its keys and
+    certificates); the apply refuses if another apply wrote the folder since.  Default:
+    now (for a build that did not read the folder).
     """
     manifest = read_manifest(out_dir) if out_dir.is_dir() else None
     journal = read_journal(out_dir) if out_dir.is_dir() else None
@@ -339,7 +353,8 @@ def make_plan(
         ours.setdefault(path, set()).add(value["sha256"])
         modes.setdefault(path, value.get("mode"))
 
-    plan = Plan(out_dir, force=force, interrupted=journal is not None, manifest=manifest)
+    plan = Plan(out_dir, force=force, interrupted=journal is not None, manifest=manifest,
+                based_on=folder_generation(out_dir) if based_on is ... else based_on)  # type: ignore[arg-type]
     plan.leftovers = find_leftovers(out_dir)
     seen: set[str] = set()
     for planned in files:

@@ -52,6 +52,7 @@ from .plan import (
     backup_path,
     Status,
     find_leftovers,
+    folder_generation,
     is_key_material,
     is_wizard_folder,
     read_journal,
@@ -211,6 +212,15 @@ def _digest_of(path: Path) -> str | None:
         return None
 
 
+def check_not_busy(out_dir: Path) -> None:
+    """Raise OutputDirError when another apply holds the folder's lock (it is writing), so
+    its journal and temporary files are not taken for an interrupted apply."""
+    if not (out_dir / LOCK).exists():
+        return
+    with _locked(out_dir):
+        pass
+
+
 def recover(out_dir: Path) -> Recovery | None:
     """Settle an apply that was killed (see the module docstring).  None: nothing to do."""
     if not is_wizard_folder(out_dir) or (read_journal(out_dir) is None and not find_leftovers(out_dir)):
@@ -268,6 +278,11 @@ def apply_plan(plan: Plan) -> ApplyResult:
         checkpoints = _Checkpoints()
         recovery = _recover_locked(out_dir)  # the CLI recovers before building; other callers may not
         result.recovery = recovery
+        if folder_generation(out_dir) != plan.based_on:
+            # Another apply wrote the folder after this one's build read it (its CA, keys,
+            # secrets): writing now would replace that apply's CA and passwords.
+            raise OutputDirError(f"{out_dir}: another apply wrote this folder while this one was being built; "
+                                 "nothing was written; run apply again")
         _check_unchanged_since_plan(plan)
         writes = [e for e in plan.entries if e.writes_content]
         journal = {"generator": "apim-wizard", "files": {
@@ -358,5 +373,5 @@ def _prune_empty_dirs(out_dir: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-__all__ = ["BACKUPS", "CRASH_ENV", "ApplyResult", "PlanConflict", "Recovery", "apply_plan", "ensure_dir", "recover",
-           "write_atomic"]
+__all__ = ["BACKUPS", "CRASH_ENV", "ApplyResult", "PlanConflict", "Recovery", "apply_plan", "check_not_busy",
+           "ensure_dir", "recover", "write_atomic"]
