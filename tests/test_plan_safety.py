@@ -366,3 +366,27 @@ def test_an_apply_running_in_the_folder_is_not_taken_for_an_interrupted_one(appl
     assert code == 3
     assert "another apim-wizard apply is writing" in capsys.readouterr().err
     assert "interrupted" not in out
+
+
+def test_a_write_that_fails_midway_leaves_the_folder_as_it_was(applied, capsys):
+    """An error while the new versions are written (here: a folder where a temporary file
+    goes; in life a full disk or a read-only mount) removes what this apply wrote: the next
+    apply finds nothing to undo and completes."""
+    from wizard.writer import temp_path
+
+    in_the_way = temp_path(applied / GW2)
+    in_the_way.mkdir()
+
+    def files(folder: Path) -> dict:
+        # Files as they are (folders' times move as temporary files come and go); the
+        # backups of keys this apply made before the error may stay.
+        return {k: v for k, v in tree(folder).items() if v[0] != "dir" and not k.startswith(".apim-wizard/backups")}
+
+    before = files(applied)
+    changed = answers_with(applied, applied.parent, 'name = "ha"', 'name = "ha2"')
+    code, _ = run("apply", "--answers", changed, "--out", applied)
+    assert code == 3 and "cannot write" in capsys.readouterr().err
+    assert files(applied) == before
+    in_the_way.rmdir()
+    code, out = run("apply", "--answers", changed, "--out", applied)
+    assert code == 0 and "interrupted" not in out

@@ -295,17 +295,33 @@ def apply_plan(plan: Plan) -> ApplyResult:
         for folder in plan.loose_dirs:
             os.chmod(out_dir / folder, SECRET_DIR_MODE)
         touched: set[Path] = set()
-        for entry in writes:
-            relative = PurePosixPath(entry.file.path)
-            ensure_dir(out_dir, relative.parent, relative.parent in private)
-            target = out_dir / relative
-            if entry.action is Action.REPLACE or (entry.status is Status.CHANGED and is_key_material(entry.file.path)):
-                # Edited by hand (--force), or a key being replaced: neither can be made again.
-                result.backups[entry.file.path] = _backup(out_dir, entry.file.path, target.read_bytes(), touched)
+        try:
+            for entry in writes:
+                relative = PurePosixPath(entry.file.path)
+                ensure_dir(out_dir, relative.parent, relative.parent in private)
+                target = out_dir / relative
+                if entry.action is Action.REPLACE or (entry.status is Status.CHANGED
+                                                      and is_key_material(entry.file.path)):
+                    # Edited by hand (--force), or a key being replaced: neither can be made again.
+                    result.backups[entry.file.path] = _backup(out_dir, entry.file.path, target.read_bytes(), touched)
+                    checkpoints.step()
+                _write_fsynced(temp_path(target), entry.file.content, entry.file.mode, checkpoints)
+                touched.add(target.parent)
                 checkpoints.step()
-            _write_fsynced(temp_path(target), entry.file.content, entry.file.mode, checkpoints)
-            touched.add(target.parent)
-            checkpoints.step()
+        except OSError:
+            # Nothing is in place yet (a full disk, a folder made read-only): undo the
+            # temporary files and the journal, so the folder is as it was and the next apply
+            # finds no "interrupted" one.  Backups made meanwhile stay.
+            for entry in writes:
+                try:
+                    temp_path(out_dir / entry.file.path).unlink()
+                except OSError:
+                    pass
+            try:
+                (out_dir / JOURNAL).unlink()
+            except OSError:
+                pass
+            raise
         _fsync_all(touched)
 
         for entry in writes:
