@@ -148,6 +148,21 @@ def test_lb_host_equal_to_a_node_hostname(ha_raw):
     assert problem.field == "gateway.lb_host" and "name of its own" in problem.message
 
 
+@pytest.mark.parametrize("change, field, node", [
+    (("gateway", "lb_host", "cp1.example.com"), "gateway.lb_host", "control_plane.nodes[0]"),
+    (("gateway", "nodes", 0, "hostname", "cp.example.com"), "control_plane.lb_host", "gateway.nodes[0]"),
+])
+def test_lb_host_equal_to_a_node_hostname_of_the_other_profile(ha_raw, change, field, node):
+    """The hosts file and the certificates would give the load balancer's name to that node."""
+    *path, value = change
+    target = ha_raw
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    problem = only_error(ha_raw)
+    assert problem.field == field and f"({node})" in problem.message and "name of its own" in problem.message
+
+
 def test_two_load_balancers_on_one_name_and_port(ha_raw):
     ha_raw["gateway"]["lb_host"] = "cp.example.com"
     problem = only_error(ha_raw)

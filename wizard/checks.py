@@ -71,14 +71,19 @@ def _cluster_checks(key: str, profile: str):
                 f"clients reach it through a load balancer hostname (e.g. {'cp' if key == 'control_plane' else 'gw'}.example.com)",
             )
         if cluster.lb_host is not None:
-            for index, node in enumerate(cluster.nodes):
-                if node.hostname == cluster.lb_host:
-                    yield Problem(
-                        (key, "lb_host"),
-                        f"is also the hostname of node {node.name} ({key}.nodes[{index}]); the load "
-                        "balancer needs a name of its own",
-                        cluster.lb_host,
-                    )
+            # Any node's name, of either profile: the hosts file and the certificates would
+            # give the load balancer's name to that node.
+            for other in ("control_plane", "gateway"):
+                if other not in answers.__dict__:
+                    continue  # that cluster did not parse
+                for index, node in enumerate(getattr(answers, other).nodes):
+                    if node.hostname == cluster.lb_host:
+                        yield Problem(
+                            (key, "lb_host"),
+                            f"is also the hostname of node {node.name} ({other}.nodes[{index}]); the load "
+                            "balancer needs a name of its own",
+                            cluster.lb_host,
+                        )
 
     return _load_balancer
 
