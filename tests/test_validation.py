@@ -327,3 +327,24 @@ def test_nonsense_input_gives_messages_not_tracebacks(raw):
     answers, problems = validate_answers(raw)
     assert answers is None and problems
     assert all(isinstance(str(p), str) for p in problems)
+
+
+@pytest.mark.parametrize("db_type, name, ok", [
+    ("mssql", "a;encrypt=false", False),  # would add a parameter to the JDBC URL
+    ("mssql", "shared&db", False),
+    ("mssql", "x y", False),
+    ("mssql", "WSO2_SHARED", True),
+    ("oracle", "orcl.example.com", True),
+    ("oracle", "orcl/x", False),
+    ("db2", "shared_db", False),  # nine characters, and _ is not a Db2 database name character
+    ("db2", "SHAREDDB", True),
+])
+def test_database_names_of_every_type_stay_out_of_the_url_syntax(ha_raw, db_type, name, ok):
+    ha_raw["databases"]["shared_db"].update(type=db_type, name=name)
+    ha_raw["databases"]["shared_db"].pop("port", None)
+    errors = [p for p in validate_answers(ha_raw)[1] if p.severity == "error"]
+    if ok:
+        assert not errors, errors
+    else:
+        assert [p.field for p in errors] == ["databases.shared_db.name"]
+        assert f"not a usable {db_type} database name" in errors[0].message

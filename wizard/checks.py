@@ -335,6 +335,29 @@ def _database_setup_names(answers: Answers, written: dict):
                           f"use at most {top} letters, digits and _ . -, starting with a letter, digit or _", db.user)
 
 
+# Names of the other types sit in the JDBC URL as they are (;databaseName=X; / @host:port/X /
+# :port/X:), so they keep to each server's unquoted names, which carry no URL separator.
+_OTHER_DB_NAMES = {
+    "mssql": (re.compile(r"[A-Za-z_@#][A-Za-z0-9_@#$]{0,127}"),
+              "1-128 letters, digits and _ @ # $, not starting with a digit or $ (a regular SQL Server identifier)"),
+    "oracle": (re.compile(r"[A-Za-z][A-Za-z0-9_.$#-]{0,127}"),
+               "a service name or SID: letters, digits and _ . $ # -, starting with a letter"),
+    "db2": (re.compile(r"[A-Za-z@#$][A-Za-z0-9@#$]{0,7}"),
+            "1-8 letters, digits and @ # $, not starting with a digit (Db2 database names; e.g. APIMDB)"),
+}
+
+
+@_check("databases")
+def _database_names_in_urls(answers: Answers, written: dict):
+    for key in ("apim_db", "shared_db"):
+        db = getattr(answers.databases, key)
+        if db is not None and db.type in _OTHER_DB_NAMES:
+            pattern, allowed = _OTHER_DB_NAMES[db.type]
+            if not pattern.fullmatch(db.name):
+                yield Problem(("databases", key, "name"), f"is not a usable {db.type} database name: use {allowed}",
+                              db.name)
+
+
 @_check("user_store", sensitive=(("user_store",),))
 def _user_store(answers: Answers, written: dict):
     store = answers.user_store
