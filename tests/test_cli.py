@@ -211,3 +211,31 @@ def test_real_console_script(tmp_path):
     assert (tmp_path / "d/gw-2/repository/conf/deployment.toml").exists()
     result = subprocess.run([exe], capture_output=True, text=True, timeout=60)
     assert result.returncode in (0, 2)
+
+
+@pytest.mark.parametrize("content, message", [
+    ('version = "4.4"\n[x]\ny = ' + "9" * 5000 + "\n", "holds a number too large to be an answer"),
+    ("x = " + "[" * 600 + "]" * 600 + "\n", "nested too deeply to be answers"),
+])
+def test_absurd_answer_files_get_a_message_not_a_traceback(tmp_path, capsys, content, message):
+    answers = tmp_path / "absurd.toml"
+    answers.write_text(content)
+    code, _ = run("validate", "--answers", str(answers))
+    err = capsys.readouterr().err
+    assert code != 0 and message in err and "Traceback" not in err
+
+
+def test_a_byte_order_mark_is_not_an_error(tmp_path):
+    from wizard.presets import load_preset
+
+    answers = tmp_path / "windows.toml"
+    answers.write_bytes(b"\xef\xbb\xbf" + load_preset("single").text.encode())
+    code, out = run("validate", "--answers", str(answers))
+    assert code == 0 and "valid" in out
+
+
+def test_a_huge_number_in_set_is_named_and_cut_short(capsys):
+    code, _ = run("validate", "--preset", "ha", "--set", "control_plane.nodes[0].offset=" + "9" * 5000)
+    err = capsys.readouterr().err
+    assert code != 0 and "control_plane.nodes[0].offset" in err and "(5000 characters)" in err
+    assert len(err) < 2000

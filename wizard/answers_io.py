@@ -39,10 +39,15 @@ def load_answers_file(path: Path) -> dict[str, Any]:
 
 
 def parse_answers_text(text: str, name: str = "answers") -> dict[str, Any]:
+    text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors write
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AnswersFileError(f"{name}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise AnswersFileError(f"{name}: arrays or tables nested too deeply to be answers") from None
+    except ValueError as exc:  # an integer of thousands of digits (Python's int size limit)
+        raise AnswersFileError(f"{name}: holds a number too large to be an answer ({str(exc).split(';')[0]})") from None
 
 
 def _is_table(value: Any) -> bool:

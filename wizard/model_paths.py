@@ -393,7 +393,7 @@ def _toml_value(text: str) -> Any:
 
 def _scalar(text: str, kind: str | None) -> Any:
     """Typed by the kind; what does not parse stays text for the validator to name."""
-    if kind == INT and re.fullmatch(r"[+-]?\d+", text):
+    if kind == INT and re.fullmatch(r"[+-]?\d{1,18}", text):  # longer: left as text, "expected a whole number"
         return int(text)
     if kind == BOOL and text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE

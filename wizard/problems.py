@@ -44,9 +44,14 @@ def format_path(path: Path) -> str:
     return out
 
 
+SHOWN_TEXT_MAX = 120  # a longer value is cut in messages (a pasted file, a 5000-digit number)
+
+
 def show_value(value: Any) -> str:
     """Render a value as the operator wrote it in TOML."""
     if isinstance(value, str):
+        if len(value) > SHOWN_TEXT_MAX:
+            return show_value(value[:SHOWN_TEXT_MAX - 20]) + f"…({len(value)} characters)"
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bool):
         return "true" if value else "false"
