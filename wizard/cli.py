@@ -118,9 +118,9 @@ def cmd_apply(args, out: TextIO) -> int:
     blocked = report_hardening(build.topology.answers, build.files, args.production, out, build.shared.get("pki"))
     print(f"{source}: {describe(answers)} -> {out_dir}", file=out)
     print_plan(plan, out)
-    for note in build.notes:
-        print(f"  note: {note}", file=out)
     if args.dry_run:
+        for note in build.notes:
+            print(f"  note (when applied): {note}", file=out)
         print_diffs(plan, masker_for(build.topology.answers, out_dir, build.shared.get("pki")), out)
         refused = f"; {len(plan.conflicts)} edited file(s) would stop it (see --force)" if plan.conflicts else ""
         print(f"dry run: would write {plan.summary()}{refused}; nothing was written", file=out)
@@ -139,6 +139,9 @@ def cmd_apply(args, out: TextIO) -> int:
         raise CliError(str(exc), EXIT_IO) from None
     except OSError as exc:
         raise CliError(f"{exc.filename or out_dir}: cannot write: {exc.strerror}", EXIT_IO) from None
+    # Only now: notes say what was done (a CA created, certificates reissued).
+    for note in build.notes:
+        print(f"  note: {note}", file=out)
     print_result(plan, result, out_dir, out)
     if any(e.file.path == SECRETS_FILE and e.status in (Status.NEW, Status.CHANGED) for e in plan.entries):
         print(f"generated passwords are in {out_dir / SECRETS_FILE} (mode 0600); keep it safe", file=out)
