@@ -200,7 +200,7 @@ DB_CASES = [
     ("postgre", {"ssl": True, "sslmode": "verify-full"}, "jdbc:postgresql://db.example.com:5432/apim_db?ssl=true&amp;sslmode=verify-full", "org.postgresql.Driver", "SELECT 1; COMMIT"),
     ("mssql", {"encrypt": True}, "jdbc:sqlserver://db.example.com:1433;databaseName=apim_db;SendStringParametersAsUnicode=false;encrypt=true", "com.microsoft.sqlserver.jdbc.SQLServerDriver", "SELECT 1"),
     ("oracle", {"oracle.net.ssl_server_dn_match": True, "x": 1}, "jdbc:oracle:thin:@db.example.com:1521/apim_db?oracle.net.ssl_server_dn_match=true&amp;x=1", "oracle.jdbc.OracleDriver", "SELECT 1 FROM DUAL"),
-    ("db2", {"sslConnection": True}, "jdbc:db2://db.example.com:50000/apim_db:progressiveStreaming=2;sslConnection=true;", "com.ibm.db2.jcc.DB2Driver", "SELECT 1 FROM sysibm.sysdummy1"),
+    ("db2", {"sslConnection": True}, "jdbc:db2://db.example.com:50000/APIMDB:progressiveStreaming=2;sslConnection=true;", "com.ibm.db2.jcc.DB2Driver", "SELECT 1 FROM sysibm.sysdummy1"),
 ]
 
 
@@ -208,6 +208,8 @@ DB_CASES = [
 def test_database_url_per_type(db_type, params, url, driver, query):
     raw = preset_raw("ha")
     raw["databases"]["apim_db"].update(type=db_type, params=params)
+    if db_type == "db2":
+        raw["databases"]["apim_db"]["name"] = "APIMDB"  # Db2 names: at most 8 of letters, digits and @ # $
     block = node_configs(build_raw(raw))["cp-1"]["database"]["apim_db"]
     assert block["url"] == url
     assert "&" not in url.replace("&amp;", "")  # every & is escaped for the XML it lands in

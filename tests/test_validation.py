@@ -348,3 +348,21 @@ def test_database_names_of_every_type_stay_out_of_the_url_syntax(ha_raw, db_type
     else:
         assert [p.field for p in errors] == ["databases.shared_db.name"]
         assert f"not a usable {db_type} database name" in errors[0].message
+
+
+@pytest.mark.parametrize("path, value, expected", [
+    (("control_plane", "nodes", 0, "offset"), True, "expected a whole number"),
+    (("databases", "apim_db", "port"), True, "expected a whole number"),
+    (("pki", "validity_days"), True, "expected a whole number"),
+    (("jms_tls", "enabled"), "no", "expected true or false"),
+    (("jms_tls", "enabled"), 0, "expected true or false"),
+    (("version",), 4.4, 'write it as text, e.g. version = "4.4"'),
+])
+def test_answer_files_are_typed_strictly(ha_raw, path, value, expected):
+    """TOML has types: true is not 1 and "no" is not false (a typo would pass as a setting)."""
+    target = ha_raw
+    for part in path[:-1]:
+        target = target.setdefault(part, {}) if isinstance(part, str) else target[part]
+    target[path[-1]] = value
+    problem = only_error(ha_raw)
+    assert problem.path == path and expected in problem.message

@@ -35,7 +35,7 @@ from .secret_values import AdminPassword, DatabasePassword, KeystorePassword, Se
 class Section(BaseModel):
     """Base of every answer-file table: unknown keys are errors, not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
 
 
 # ---------------------------------------------------------------------------- topology

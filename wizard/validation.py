@@ -27,6 +27,19 @@ from .secret_values import policy_of
 # ------------------------------------------------------------------ pydantic errors
 
 
+def _why_not_version(value: Any) -> str:
+    if not isinstance(value, str):
+        return 'write it as text, e.g. version = "4.4"'
+    try:
+        number = tuple(int(part) for part in value.split("."))
+    except ValueError:
+        return "expected a version such as 4.4"
+    if number >= (4, 5):
+        return ("4.5 and later ship separate component distributions (api-cp.sh, gateway.sh) that this wizard "
+                "does not configure")
+    return "this wizard configures the 4.x gateway and control-plane profiles of 4.1 to 4.4"
+
+
 def _navigate(loc: tuple) -> tuple[Path, Any, type[BaseModel] | None]:
     """Follow a pydantic error location through the model.
 
@@ -111,9 +124,8 @@ def _problem_from_error(error: dict) -> Problem:
         aliases = facts.DB_TYPE_ALIASES if loc and loc[-1] == "type" and "databases" in loc else None
         allowed = ", ".join(str(c) for c in choices)
         if loc == ("version",):
-            return Problem(loc, "is not a supported API-M version: 4.5 and later ship separate component "
-                           "distributions (api-cp.sh, gateway.sh) that this wizard does not configure; "
-                           f"allowed: {allowed}", value)
+            return Problem(loc, f"is not a supported API-M version: {_why_not_version(value)}; allowed: {allowed}",
+                           value)
         return Problem(loc, f"is not allowed{did_you_mean(value, map(str, choices), aliases)}; allowed: {allowed}", value)
     if kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
