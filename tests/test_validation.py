@@ -366,3 +366,16 @@ def test_answer_files_are_typed_strictly(ha_raw, path, value, expected):
     target[path[-1]] = value
     problem = only_error(ha_raw)
     assert problem.path == path and expected in problem.message
+
+
+def test_node_count_has_a_ceiling(ha_raw):
+    from wizard import facts
+
+    node = ha_raw["gateway"]["nodes"][0]
+    ha_raw["gateway"]["nodes"] = [
+        {**node, "name": f"gw-{i}", "hostname": f"gw{i}.example.com", "ip": f"10.1.{i // 200}.{i % 200 + 1}"}
+        for i in range(facts.MAX_NODES_PER_CLUSTER + 1)]
+    problem = only_error(ha_raw)
+    assert problem.field == "gateway.nodes" and f"at most {facts.MAX_NODES_PER_CLUSTER}" in problem.message
+    ha_raw["gateway"]["nodes"].pop()
+    assert validate_answers(ha_raw)[0] is not None

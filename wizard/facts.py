@@ -8,6 +8,10 @@ from __future__ import annotations
 SUPPORTED_VERSIONS = ("4.1", "4.2", "4.3", "4.4")
 DEFAULT_VERSION = "4.4"
 
+# Nodes per cluster the wizard plans (each gets a key, a certificate and a folder): far above
+# any deployment WSO2 describes, low enough that a typo (99999) is refused, not attempted.
+MAX_NODES_PER_CLUSTER = 100
+
 CONTROL_PLANE = "control-plane"
 GATEWAY = "gateway-worker"
 

@@ -84,7 +84,8 @@ class Cluster(Section):
     lb_ip: IpAddress | None = Field(
         default=None, description="Load balancer address, written to the hosts file for lb_host."
     )
-    nodes: list[Node] = Field(min_length=1, description="One node = single mode, two or more = HA.")
+    nodes: list[Node] = Field(min_length=1, max_length=facts.MAX_NODES_PER_CLUSTER,
+                              description="One node = single mode, two or more = HA.")
 
     @property
     def ha(self) -> bool:

@@ -134,6 +134,8 @@ def _problem_from_error(error: dict) -> Problem:
         return Problem(loc, message, value)
     if kind == "too_short":
         return Problem(loc, f"needs at least {ctx.get('min_length', 1)} item(s)", value)
+    if kind == "too_long":
+        return Problem(loc, f"has {ctx.get('actual_length', '?')} items; at most {ctx.get('max_length')} are allowed")
     if kind == "string_too_short":
         return Problem(loc, "must not be empty", value)
     if kind == "string_pattern_mismatch":
