@@ -115,3 +115,34 @@ def test_missing_env_reference_names_field_and_variable(ha_raw):
     assert [str(p) for p in resolution.problems] == [
         "databases.shared_db.password: environment variable APIM_TEST_NOT_SET is not set; "
         "export it or give the value another way"]
+
+
+def test_secrets_from_variables_and_set_are_references_in_the_written_answers(tmp_path, monkeypatch):
+    """DIR/answers.toml never holds a secret value that no answer file held: a variable's
+    becomes { env = VAR }, a --set one { stored = true } kept in DIR/secrets.toml; the
+    answers replay to the same output."""
+    out = tmp_path / "out"
+    monkeypatch.setenv("APIM_WIZARD_DATABASES__APIM_DB__PASSWORD", "EnvLiteral123")
+    code = main(["apply", "--preset", "ha", "--set", "keystores.tls.password=SetLiteral99", "--out", str(out)],
+                out=io.StringIO())
+    assert code == 0
+    written = (out / "answers.toml").read_text()
+    assert "EnvLiteral123" not in written and "SetLiteral99" not in written
+    answers = tomllib.loads(written)
+    assert answers["databases"]["apim_db"]["password"] == {"env": "APIM_WIZARD_DATABASES__APIM_DB__PASSWORD"}
+    assert answers["keystores"]["tls"]["password"] == {"stored": True}
+    assert SecretStore.load(out / "secrets.toml").stored["keystores.tls.password"] == "SetLiteral99"
+    replay = io.StringIO()
+    assert main(["apply", "--answers", str(out / "answers.toml"), "--out", str(out)], out=replay) == 0
+    assert "no changes" in replay.getvalue()
+
+
+def test_a_set_over_the_outputs_own_answers_is_recorded_in_them(tmp_path):
+    out = tmp_path / "out"
+    assert main(["apply", "--preset", "ha", "--out", str(out)], out=io.StringIO()) == 0
+    assert main(["apply", "--answers", str(out / "answers.toml"), "--set", "gateway.lb_host=gwx.example.com",
+                 "--out", str(out)], out=io.StringIO()) == 0
+    assert tomllib.loads((out / "answers.toml").read_text())["gateway"]["lb_host"] == "gwx.example.com"
+    replay = io.StringIO()
+    assert main(["apply", "--answers", str(out / "answers.toml"), "--out", str(out)], out=replay) == 0
+    assert "no changes" in replay.getvalue()

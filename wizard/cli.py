@@ -26,6 +26,7 @@ from .cli_common import (
     describe,
     report_problems,
     validated_answers,
+    validated_layers,
 )
 from .answers_io import ANSWERS_FILE
 from .plan import OutputDirError, Status, check_generated_secrets, check_output_dir, folder_generation, make_plan
@@ -33,6 +34,7 @@ from .plan_report import masker_for, print_conflicts, print_diffs, print_plan, p
 from .writer import apply_plan, check_not_busy, recover
 from .pki.prefetch import claim_prefetch
 from .presets import list_presets
+from .saved_answers import secrets_by_reference
 from .problems import Problem
 from .secrets_store import SECRETS_FILE, SecretsFileError, SecretStore, resolve_secrets
 from .cli_answers import COMMANDS as ANSWER_COMMANDS
@@ -78,7 +80,11 @@ def report_hardening(answers, files, production: bool, out: TextIO, pki=None) ->
 
 
 def cmd_apply(args, out: TextIO) -> int:
-    answers, source, base_dir = validated_answers(args, out)
+    answers, layered = validated_layers(args, out)
+    source, base_dir = layered.source, layered.base_dir
+    # DIR/answers.toml holds no secret value that no answer file held: those from variables
+    # and --set become references (the --set ones kept in DIR/secrets.toml).
+    answers, set_secrets = secrets_by_reference(answers, layered.origins)
     out_dir: Path = args.out
     if args.secrets is not None and not args.secrets.exists():
         raise CliError(f"{args.secrets}: no such secrets file", EXIT_IO)
@@ -93,6 +99,7 @@ def cmd_apply(args, out: TextIO) -> int:
             print(recovery.describe(), file=out)
         based_on = folder_generation(out_dir)  # what the build reads: its keys and secrets
         store = SecretStore.load(args.secrets or out_dir / SECRETS_FILE)
+        store.stored.update(set_secrets)
     except (OutputDirError, SecretsFileError) as exc:
         raise CliError(str(exc), EXIT_IO) from None
     except OSError as exc:
@@ -106,8 +113,11 @@ def cmd_apply(args, out: TextIO) -> int:
         raise CliError(f"{source}: fix the errors above; nothing was written", EXIT_INVALID)
     # The output's own answers.toml given as --answers is this run's input: an edit there
     # is the point, not a conflict.
+    # Only when it is the sole layer: a --set, a variable or another file on top changes the
+    # answers, and the answers.toml written must replay them.
     own_answers = out_dir / ANSWERS_FILE
-    inputs = {ANSWERS_FILE} if any(_same_file(a, own_answers) for a in args.answers or ()) else set()
+    sole = layered.sources == [str(a) for a in args.answers or ()] and len(args.answers or ()) == 1
+    inputs = {ANSWERS_FILE} if sole and _same_file(args.answers[0], own_answers) else set()
     try:
         plan = make_plan(out_dir, build.files, force=args.force, inputs=inputs, based_on=based_on)
     except OutputDirError as exc:

@@ -87,14 +87,19 @@ def report_problems(problems: list[Problem], source: str, out: TextIO) -> None:
 
 
 def validated_answers(args, out: TextIO) -> tuple[Answers, str, Path]:
+    answers, layered = validated_layers(args, out)
+    return answers, layered.source, layered.base_dir
+
+
+def validated_layers(args, out: TextIO) -> tuple[Answers, LayeredAnswers]:
+    """The valid answers of a command, and the layers they came from (their origins)."""
     layered = load_layers(args)
-    raw, source, base_dir = layered.raw, layered.source, layered.base_dir
-    answers, problems = validate_answers(raw)
+    answers, problems = validate_answers(layered.raw)
     problems = [layered.with_origin(problem) for problem in problems]
-    report_problems(problems, source, sys.stderr if answers is None else out)
+    report_problems(problems, layered.source, sys.stderr if answers is None else out)
     if answers is None:
-        raise CliError(f"{source}: fix the errors above; nothing was written", EXIT_INVALID)
-    return answers, source, base_dir
+        raise CliError(f"{layered.source}: fix the errors above; nothing was written", EXIT_INVALID)
+    return answers, layered
 
 
 def describe(answers: Answers) -> str:

@@ -52,6 +52,30 @@ def keep_typed_secrets(answers: Answers, known: dict[str, str]) -> tuple[Answers
     return Answers.model_validate(data), values
 
 
+def secrets_by_reference(answers: Answers, origins: dict) -> tuple[Answers, dict[str, str]]:
+    """Literal secrets that came from an environment variable or ``--set`` (``origins``:
+    :attr:`~wizard.layers.LayeredAnswers.origins`), as references: ``{ env = VAR }`` for a
+    variable, ``{ stored = true }`` for ``--set`` (returned, to keep in the secrets file).
+    The answers an apply writes then hold no secret value that no answer file held."""
+    data = answers.model_dump(mode="python")
+    stored: dict[str, str] = {}
+    changed = False
+    for path, value, _ in iter_secret_fields(answers):
+        origin = origins.get(path)
+        if not isinstance(value, str) or origin is None or origin.layer not in ("env", "set"):
+            continue
+        target = data
+        for part in path[:-1]:
+            target = target[part]
+        if origin.layer == "env":
+            target[path[-1]] = SecretRef(env=origin.detail)
+        else:
+            target[path[-1]] = SecretRef(stored=True)
+            stored[format_path(path)] = value
+        changed = True
+    return (Answers.model_validate(data) if changed else answers), stored
+
+
 def save_answers(answers: Answers, path: Path, stored: dict[str, str]) -> list[Path]:
     """Write the answer file and, when there are typed secrets, merge them into the secrets
     file next to it.  ``answers`` must hold no literal secret (see :func:`keep_typed_secrets`).
