@@ -237,3 +237,13 @@ def test_source_names_every_layer(tmp_path):
                            {"APIM_WIZARD_NAME": "x"})
     assert layered.source == f"preset ha + {site} + env (1) + --set (1)"
     assert Path(layered.base_dir) == tmp_path
+
+
+def test_a_row_out_of_order_names_the_variable_or_option(capsys, monkeypatch):
+    monkeypatch.setenv("APIM_WIZARD_CONTROL_PLANE__NODES__5__HOSTNAME", "x")
+    assert main(["validate", "--preset", "ha"]) != 0
+    assert "APIM_WIZARD_CONTROL_PLANE__NODES__5__HOSTNAME: control_plane.nodes[5]: there are 2 rows" in \
+        capsys.readouterr().err
+    monkeypatch.delenv("APIM_WIZARD_CONTROL_PLANE__NODES__5__HOSTNAME")
+    assert main(["validate", "--preset", "ha", "--set", "control_plane.nodes[5].hostname=x"]) != 0
+    assert "--set control_plane.nodes[5].hostname=x: control_plane.nodes[5]" in capsys.readouterr().err

@@ -379,3 +379,25 @@ def test_node_count_has_a_ceiling(ha_raw):
     assert problem.field == "gateway.nodes" and f"at most {facts.MAX_NODES_PER_CLUSTER}" in problem.message
     ha_raw["gateway"]["nodes"].pop()
     assert validate_answers(ha_raw)[0] is not None
+
+
+def test_a_table_given_in_part_keeps_the_other_defaults(ha_raw):
+    ha_raw["keystores"] = {"primary": {"password": "abcdefgh12"}}
+    answers, problems = validate_answers(ha_raw)
+    assert answers is not None, problems
+    assert (answers.keystores.primary.file_name, answers.keystores.primary.alias) == ("primary.p12", "primary")
+    assert (answers.keystores.tls.file_name, answers.keystores.tls.alias) == ("tls.p12", "tls")
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("pki", "validity_days"), 0, "must be at least 1"),
+    (("name",), 'x"; rm', "use 1-64 letters, digits, spaces and . _ -"),
+])
+def test_messages_say_what_is_allowed_in_words(ha_raw, path, value, message):
+    target = ha_raw
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+    problem = only_error(ha_raw)
+    assert problem.path == path and problem.message.startswith(message)
+    assert "pattern" not in problem.message and "Input should" not in problem.message

@@ -30,7 +30,8 @@ def check_hostname(value: str) -> str:
     if ip is not None:
         if ip.version == 6:
             raise ValueError(
-                "is an IPv6 address; give a DNS name here and put the address in the node's ip field"
+                "is an IPv6 address; give a DNS name here (API-M builds URLs from it) and map the name to the "
+                "address in DNS or the hosts file (a node also takes its address in its ip field)"
             )
         return value
     if len(value) > 253:

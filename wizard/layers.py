@@ -135,7 +135,10 @@ class LayeredAnswers:
             path = env_path(name)
             assignments.append((_sort_key(path), name, path, text))
         for _, name, path, text in sorted(assignments):
-            self.assign(path, _typed(path, text, name), Origin("env", name))
+            try:
+                self.assign(path, _typed(path, text, name), Origin("env", name))
+            except PathError as exc:
+                raise LayerError(f"{name}: {exc}") from None
         if assignments:
             self.sources.append(f"env ({len(assignments)})")
         return len(assignments)
@@ -151,7 +154,10 @@ class LayeredAnswers:
                 check_path(path)
             except PathError as exc:
                 raise LayerError(f"--set {option}: {exc}") from None
-            self.assign(path, _typed(path, text, f"--set {text_path}"), Origin("set", format_path(path)))
+            try:
+                self.assign(path, _typed(path, text, f"--set {text_path}"), Origin("set", format_path(path)))
+            except PathError as exc:
+                raise LayerError(f"--set {option}: {exc}") from None
         if options:
             self.sources.append(f"--set ({len(options)})")
 

@@ -164,6 +164,13 @@ def _check_admin_username(value: str) -> str:
     return value
 
 
+def _check_deployment_name(value: str) -> str:
+    # It labels file headers, comments and the primary certificate's subject.
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}", value):
+        raise ValueError("use 1-64 letters, digits, spaces and . _ -, starting with a letter or digit")
+    return value
+
+
 class SuperAdmin(Section):
     username: Annotated[str, AfterValidator(_check_admin_username)] = "admin"
     password: AdminPassword = Field(default_factory=lambda: SecretRef(generate=True))
@@ -258,6 +265,16 @@ class Keystore(Section):
     password: KeystorePassword = Field(default_factory=lambda: SecretRef(generate=True))
 
 
+class PrimaryKeystore(Keystore):
+    file_name: StoreFileName = "primary.p12"
+    alias: Alias = "primary"
+
+
+class TlsKeystore(Keystore):
+    file_name: StoreFileName = "tls.p12"
+    alias: Alias = "tls"
+
+
 class Truststore(Section):
     file_name: StoreFileName = "client-truststore.p12"
     type: Literal[facts.KEYSTORE_TYPES] = "PKCS12"  # type: ignore[valid-type]
@@ -265,12 +282,13 @@ class Truststore(Section):
 
 
 class Keystores(Section):
-    primary: Keystore = Field(
-        default_factory=lambda: Keystore(file_name="primary.p12", alias="primary"),
+    # Defaults per store, so an answer file may give only some keys of a table.
+    primary: PrimaryKeystore = Field(
+        default_factory=PrimaryKeystore,
         description="Signs tokens and encrypts data; identical on every node (also used as [keystore.internal]).",
     )
-    tls: Keystore = Field(
-        default_factory=lambda: Keystore(file_name="tls.p12", alias="tls"),
+    tls: TlsKeystore = Field(
+        default_factory=TlsKeystore,
         description="Per-node TLS key and certificate for every HTTPS, WSS, binary and JMS listener.",
     )
     truststore: Truststore = Field(default_factory=Truststore)
@@ -449,7 +467,7 @@ class Hardening(Section):
 
 
 class Answers(Section):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")] = "apim"
+    name: Annotated[str, AfterValidator(_check_deployment_name)] = "apim"
     description: str = ""
     version: Literal[facts.SUPPORTED_VERSIONS] = facts.DEFAULT_VERSION  # type: ignore[valid-type]
     super_admin: SuperAdmin = Field(default_factory=SuperAdmin)

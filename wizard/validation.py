@@ -140,6 +140,11 @@ def _problem_from_error(error: dict) -> Problem:
         return Problem(loc, "must not be empty", value)
     if kind == "string_pattern_mismatch":
         return Problem(loc, f"does not match the allowed pattern {ctx.get('pattern')}", value)
+    bounds = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most"),
+              "greater_than": ("gt", "more than"), "less_than": ("lt", "less than")}
+    if kind in bounds:
+        key, words = bounds[kind]
+        return Problem(loc, f"must be {words} {ctx.get(key)}", value)
     if kind in _TYPE_WORDS:
         return Problem(loc, _TYPE_WORDS[kind], value)
     return Problem(loc, error["msg"], value)
