@@ -9,6 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import re
+
 import pytest
 
 from conftest import snapshot
@@ -239,3 +241,24 @@ def test_a_huge_number_in_set_is_named_and_cut_short(capsys):
     err = capsys.readouterr().err
     assert code != 0 and "control_plane.nodes[0].offset" in err and "(5000 characters)" in err
     assert len(err) < 2000
+
+
+def test_validate_warns_about_secrets_not_here_and_refuses_unusable_ones(tmp_path, capsys):
+    """A variable not set or a file not there may be fine where validate runs (CI); an empty,
+    non-UTF-8 or folder secret file is wrong wherever it runs."""
+    answers = tmp_path / "a.toml"
+    for reference, code, word in [
+        ('{ file = "absent.txt" }', 0, "warning"),
+        ('{ env = "APIM_TEST_NOT_SET_ANYWHERE" }', 0, "warning"),
+        ('{ file = "empty.txt" }', 1, "error"),
+        ('{ file = "latin1.txt" }', 1, "error"),
+        ('{ file = "folder" }', 1, "error"),
+    ]:
+        (tmp_path / "empty.txt").write_text("")
+        (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
+        (tmp_path / "folder").mkdir(exist_ok=True)
+        answers.write_text(f'[super_admin]\npassword = {reference}\n')
+        got, printed = run("validate", "--preset", "ha", "--answers", str(answers))
+        shown = printed + capsys.readouterr().err
+        assert got == code, (reference, shown)
+        assert re.search(rf"{word} +super_admin.password", shown), (reference, shown)

@@ -170,8 +170,11 @@ def cmd_validate(args, out: TextIO) -> int:
     # References are checked too, but an unset variable is only a warning here: validate
     # may run where the secrets are not (CI); apply refuses.
     resolution = resolve_secrets(answers, None, base_dir=base_dir, generate=lambda: "x" * 24)
-    unresolved = [Problem(p.path, p.message, severity="warning") for p in resolution.problems]
-    report_problems(unresolved, f"{source} (secret references)", out)
+    missing = [Problem(p.path, p.message, severity="warning") for p in resolution.unavailable]
+    unusable = [p for p in resolution.problems if p not in resolution.unavailable]
+    report_problems(missing + unusable, f"{source} (secret references)", sys.stderr if unusable else out)
+    if unusable:
+        raise CliError(f"{source}: fix the secret values above", EXIT_INVALID)
     # Without a build there are no keys or generated files to inspect: apply checks those too.
     blocked = report_hardening(resolution.answers or answers, (), args.production, out)
     if blocked:

@@ -83,6 +83,9 @@ class Resolution:
     problems: list[Problem]
     store: SecretStore  # what the output's secrets.toml should hold
     sources: dict[str, str] = field(default_factory=dict)  # field -> where its value came from
+    # Problems that only say a value is not available here (a variable not set, a file not
+    # there): validate may run where the secrets are not (CI), so it warns about these.
+    unavailable: list[Problem] = field(default_factory=list)
 
 
 def resolve_secrets(
@@ -100,6 +103,7 @@ def resolve_secrets(
     kept: dict[str, str] = {}
     kept_typed: dict[str, str] = {}
     problems: list[Problem] = []
+    unavailable: list[Problem] = []
     sources: dict[str, str] = {}
     data = answers.model_dump(mode="python")
 
@@ -110,6 +114,7 @@ def resolve_secrets(
         elif value.env is not None:
             if value.env not in environ:
                 problems.append(Problem(path, f"environment variable {value.env} is not set; export it or give the value another way"))
+                unavailable.append(problems[-1])
                 continue
             resolved, origin = environ[value.env], value.describe()
         elif value.file is not None:
@@ -119,6 +124,8 @@ def resolve_secrets(
                 lines = file.read_text(encoding="utf-8").splitlines()
             except (OSError, UnicodeDecodeError) as exc:
                 problems.append(Problem(path, f"cannot read secret file {file}: {exc.strerror if isinstance(exc, OSError) else exc}"))
+                if isinstance(exc, FileNotFoundError):
+                    unavailable.append(problems[-1])
                 continue
             if not lines or not lines[0]:
                 problems.append(Problem(path, f"secret file {file} is empty; its first line is the value"))
@@ -146,7 +153,7 @@ def resolve_secrets(
 
     kept_store = SecretStore(kept, kept_typed)
     if problems:
-        return Resolution(None, problems, kept_store, sources)
+        return Resolution(None, problems, kept_store, sources, unavailable)
     return Resolution(Answers.model_validate(data), [], kept_store, sources)
 
 
