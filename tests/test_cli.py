@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
-
-import re
 
 import pytest
 
