@@ -131,6 +131,8 @@ def test_database_superusers(db_type, user):
 def test_database_tls_per_type(db_type, params, verdict):
     raw = hardened_raw()
     raw["databases"]["shared_db"] = {"type": db_type, "host": "db.example.com", "params": params}
+    if db_type == "db2":
+        raw["databases"]["shared_db"]["name"] = "SHAREDDB"  # Db2: at most 8 of letters, digits and @ # $
     got = [f for f in findings(raw) if f.code == "db_plaintext"]
     if verdict is None:
         assert got == []
