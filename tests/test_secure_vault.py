@@ -22,7 +22,7 @@ DEPLOYMENT = "repository/conf/deployment.toml"
 def vault_raw(mode: str = "encrypt", preset: str = "ha", **changes) -> dict:
     raw = preset_raw(preset)
     raw["secure_vault"] = {"enabled": True, "mode": mode}
-    raw["super_admin"]["password"] = "Adm1n&<Secret>"  # CDATA-wrapped in the plain output
+    raw["super_admin"]["password"] = "Adm1n&Secret!"  # CDATA-wrapped in the plain output
     raw["analytics"] = {"enabled": True, "auth_token": "choreo-token-123"}
     raw.update(changes)
     return raw
@@ -116,18 +116,18 @@ def test_plaintext_mode_brackets_for_ciphertool():
     result = build(vault_raw("plaintext"))
     assert result.ok
     config = tomllib.loads(files_of(result)[f"cp-1/{DEPLOYMENT}"].decode())
-    assert config["secrets"]["admin_password"] == "[Adm1n&<Secret>]"
+    assert config["secrets"]["admin_password"] == "[Adm1n&Secret!]"
     assert not any(p.endswith("secret-conf.properties") for p in files_of(result))
     assert "ciphertool.sh -Dconfigure" in files_of(result)[GUIDE].decode()
 
 
 def test_plaintext_mode_on_4_1_rejects_brackets():
     raw = vault_raw("plaintext", version="4.1")
-    raw["super_admin"]["password"] = "pa[ss]word"
+    raw["databases"]["shared_db"]["password"] = "pa[ss]word"  # (admin passwords cannot hold brackets at all)
     result = build(raw)
     assert not result.ok
     (problem,) = result.problems
-    assert problem.field == "super_admin.password" and "cipher tool of API-M 4.1" in problem.message
+    assert problem.field == "databases.shared_db.password" and "cipher tool of API-M 4.1" in problem.message
     assert "pa[ss]word" not in str(problem)
 
 
