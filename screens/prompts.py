@@ -457,6 +457,10 @@ class PromptFlow:
             if path.is_dir():
                 self.say(f"error: {path} is a folder; give a file name", "  ")
                 continue
+            reason = _cannot_save_to(path)
+            if reason:
+                self.say(f"error: {reason}; give another path", "  ")
+                continue
             try:
                 SecretStore.load(secrets_path_for(path))
             except SecretsFileError as exc:
@@ -520,7 +524,9 @@ class PromptFlow:
             self.say(f"The answers are in the deployment: {decisions.save_to} (no secret values in it).")
             self.say(f"Replay: apim-wizard apply --answers {decisions.save_to} --out {decisions.out_dir}")
         elif decisions.save_to is not None:
-            written = save_answers(decisions.answers, decisions.save_to, decisions.stored)
+            written = self.save(decisions)
+            if written is None:
+                return
             self.say(f"Saved the answers to {decisions.save_to} (no secret values in it).")
             secrets = secrets_path_for(decisions.save_to)
             if decisions.stored:
@@ -530,6 +536,36 @@ class PromptFlow:
             else:
                 option = ""
             self.say(f"Replay: apim-wizard apply --answers {decisions.save_to}{option} --out DIR")
+
+    def save(self, decisions: Decisions) -> list[Path] | None:
+        """Save the answers; when the disk refuses (after the path was checked), say why and
+        ask for another path, so the answers are never lost to a failed save."""
+        while True:
+            try:
+                return save_answers(decisions.answers, decisions.save_to, decisions.stored)
+            except OSError as exc:
+                self.say(f"error: {exc.filename or decisions.save_to}: cannot save the answers: {exc.strerror or exc}", "  ")
+            except SecretsFileError as exc:
+                self.say(f"error: {exc}", "  ")
+            try:
+                decisions.save_to = self.ask_save_path()
+            except (KeyboardInterrupt, EOFError):
+                self.say("The answers were not saved.")
+                return None
+
+
+def _cannot_save_to(path: Path) -> str:
+    """Why the answer file cannot be saved at ``path`` (its nearest existing folder is a
+    file, or cannot be written), or ``""``: asked again before anything is lost."""
+    for folder in path.parents:
+        if not folder.exists():
+            continue  # made when saving
+        if not folder.is_dir():
+            return f"{folder} is a file, not a folder, so {path} cannot be saved there"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"{folder}: the folder cannot be written (permission denied), so {path} cannot be saved there"
+        return ""
+    return ""
 
 
 @contextmanager

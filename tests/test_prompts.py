@@ -254,3 +254,41 @@ def test_answers_saved_into_the_deployment_folder_replay_with_no_changes(tmp_pat
     replay = io.StringIO()
     assert main(["apply", "--answers", str(out / "answers.toml"), "--out", str(out)], out=replay) == 0
     assert "no changes" in replay.getvalue()
+
+
+def single_unchanged_but_name(name: str) -> list[str]:
+    """Keystrokes for the `single` preset: the deployment name typed, every step kept."""
+    return ["y", type_(name), "n"] + ["n"] * 6
+
+
+def test_a_save_path_under_a_file_is_asked_again_with_the_reason(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    saved = tmp_path / "ok.toml"
+    keys = single_unchanged_but_name("kept") + [ENTER, type_(str(afile / "x.toml")), type_(str(saved)), "n"]
+    code, transcript = drive(["prompt", "--preset", "single"], keys)
+    assert code == 0, transcript
+    assert (f"error: {afile} is a file, not a folder, so {afile / 'x.toml'} cannot be saved there; "
+            "give another path") in transcript
+    assert "cannot write" not in transcript
+    assert tomllib.loads(saved.read_text())["name"] == "kept"  # the typed answer survived
+
+
+def test_a_save_the_disk_refuses_is_asked_again(tmp_path, monkeypatch):
+    """A save that fails after the path was checked (permissions, a full disk) asks again."""
+    import screens.prompts as prompts
+
+    refused, saved = tmp_path / "refused.toml", tmp_path / "ok.toml"
+    real_save = prompts.save_answers
+
+    def save(answers, path, stored):
+        if path == refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_save(answers, path, stored)
+
+    monkeypatch.setattr(prompts, "save_answers", save)
+    keys = single_unchanged_but_name("kept") + [ENTER, type_(str(refused)), "n", type_(str(saved))]
+    code, transcript = drive(["prompt", "--preset", "single"], keys)
+    assert code == 0, transcript
+    assert f"error: {refused}: cannot save the answers: Permission denied" in transcript
+    assert tomllib.loads(saved.read_text())["name"] == "kept"
