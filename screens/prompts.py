@@ -49,7 +49,7 @@ from wizard.plan_report import print_conflicts, print_plan
 from wizard.writer import apply_plan, recover
 from wizard.preview import node_previews
 from wizard.presets import list_presets
-from wizard.problems import Problem, errors, warnings
+from wizard.problems import Problem, errors, format_path, warnings
 from wizard.questions import STEPS, Question, question_for, questions, step, step_problems
 from wizard.saved_answers import keep_typed_secrets, save_answers, secrets_path_for
 from wizard.secrets_store import SECRETS_FILE, SecretsFileError, SecretStore
@@ -208,14 +208,44 @@ class PromptFlow:
             if self.wanted(question):
                 self.ask(question)
 
-    def wants_advanced(self, current) -> bool:
-        """Asked once per step, when its first advanced question comes up."""
+    def wants_advanced(self, current, asking: Question) -> bool:
+        """Asked once per step, when its first advanced question (``asking``) comes up."""
         if current.key not in self.advanced:
-            labels = [q.label for q in questions(current.key) if q.advanced and q.applies(self.raw)]
             self.advanced[current.key] = questionary.confirm(
-                f"Also change the advanced settings ({', '.join(labels)})?", default=False
+                f"Also change the advanced settings ({self.advanced_settings(current, asking)})?", default=False
             ).unsafe_ask()
         return self.advanced[current.key]
+
+    def advanced_settings(self, current, asking: Question) -> str:
+        """The advanced settings of a step that apply (table columns included), each label
+        once; a label the step uses in several places (the databases' JDBC settings) says
+        where: ``JDBC URL parameters, ...; each for databases.apim_db and databases.shared_db``."""
+        applying: dict[str, list[str]] = {}  # label -> where it applies, in order
+        places: dict[str, set[str]] = {}  # label -> every place of the step that has it
+        for question in questions(current.key):
+            if question.kind == TABLE:
+                for column in question.columns:
+                    if column.advanced:
+                        places.setdefault(column.label, set()).add(question.key)
+                rows = question.rows(self.raw) if question.applies(self.raw) else []
+                for index in range(len(rows)):
+                    for column in question.row_questions(self.raw, index):
+                        if column.advanced:
+                            _add_once(applying.setdefault(column.label, []), question.key)
+            elif question.advanced:
+                where = format_path(question.path[:-1])
+                places.setdefault(question.label, set()).add(where)
+                if question.applies(self.raw):
+                    _add_once(applying.setdefault(question.label, []), where)
+        if not applying:  # cannot happen while ``asking`` applies; never an empty list
+            applying[asking.label] = [format_path(asking.path[:-1])]
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for label, where in applying.items():
+            groups.setdefault(tuple(where) if len(places.get(label, ())) > 1 else (), []).append(label)
+        return "; ".join(
+            ", ".join(labels) + (f", {'each ' if len(where) > 1 else ''}for {_and(list(where))}" if where else "")
+            for where, labels in groups.items()
+        )
 
     def shown(self, question: Question) -> str:
         value = question.current(self.raw)
@@ -332,7 +362,7 @@ class PromptFlow:
         """Whether to ask: advanced questions only on request (or when refused as they are)."""
         if not question.advanced or errors(question.check(self.raw)):
             return True
-        return self.wants_advanced(step(question.step))
+        return self.wants_advanced(step(question.step), question)
 
     def ask_row_count(self, question: Question, current: int) -> int:
         low = max(question.min_rows, 1 if question.required else 0)
@@ -552,6 +582,15 @@ class PromptFlow:
             except (KeyboardInterrupt, EOFError):
                 self.say("The answers were not saved.")
                 return None
+
+
+def _add_once(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _cannot_save_to(path: Path) -> str:

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from prompt_toolkit.application import create_app_session
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
 
 from conftest import assert_apply_replays
 from wizard.cli import main
@@ -39,6 +41,20 @@ def drive(argv: list[str], keys: list[str]) -> tuple[int, str]:
         pipe.close()
         code = main(argv, out=out)
     return code, out.getvalue()
+
+
+def drive_screen(argv: list[str], keys: list[str]) -> tuple[int, str, list[str]]:
+    """As :func:`drive`, also returning the questions as the terminal showed them (one
+    line each, escape sequences removed)."""
+    out, screen = io.StringIO(), io.StringIO()
+    terminal = Vt100_Output(screen, lambda: Size(rows=40, columns=400), term="dumb")
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=terminal):
+        pipe.send_text("".join(keys))
+        pipe.close()
+        code = main(argv, out=out)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+    asked = sorted({m.group(1) for m in re.finditer(r"\? (.+?\?)(?= |$)", text, re.M)})
+    return code, out.getvalue(), asked
 
 
 def ha_from_scratch(saved: Path, out: Path) -> list[str]:
@@ -292,3 +308,38 @@ def test_a_save_the_disk_refuses_is_asked_again(tmp_path, monkeypatch):
     assert code == 0, transcript
     assert f"error: {refused}: cannot save the answers: Permission denied" in transcript
     assert tomllib.loads(saved.read_text())["name"] == "kept"
+
+
+def advanced_questions(asked: list[str]) -> list[str]:
+    return [q for q in asked if q.startswith("Also change the advanced settings")]
+
+
+def test_environments_step_names_its_advanced_settings(tmp_path):
+    keys = [
+        "n", "n", "n",  # Start .. Load balancers unchanged
+        "y", ENTER, ENTER, ENTER,  # change Environments: 1, Default, hybrid
+        "n",  # no advanced settings
+        ENTER,  # gateway labels kept
+        "n", "n", "n", "n",  # Messaging .. Options unchanged
+        "n", "n",
+    ]
+    code, transcript, asked = drive_screen(["prompt", "--preset", "ha"], keys)
+    assert code == 0, transcript
+    assert advanced_questions(asked) == [
+        "Also change the advanced settings (Description, Show in the API console, Show as token endpoint URL)?"]
+
+
+def test_databases_step_names_each_advanced_setting_once(tmp_path):
+    keys = [
+        "n", "n", "n", "n", "n",  # Start .. Messaging unchanged
+        "y",  # change Databases
+        ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, "n",  # apim_db kept; no advanced settings
+        ENTER, ENTER, ENTER, ENTER, ENTER, ENTER,  # shared_db kept
+        "n", "n",  # Keystores, Options unchanged
+        "n", "n",
+    ]
+    code, transcript, asked = drive_screen(["prompt", "--preset", "ha"], keys)
+    assert code == 0, transcript
+    assert advanced_questions(asked) == [
+        "Also change the advanced settings (JDBC URL parameters, JDBC driver class, Validation query, "
+        "Administrator for the setup SQL, each for databases.apim_db and databases.shared_db)?"]
