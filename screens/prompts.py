@@ -273,10 +273,13 @@ class PromptFlow:
         self.set(question, ask(question))
 
     def set(self, question: Question, value: Any) -> None:
+        written = get_value(self.raw, question.path)
         if value is UNSET:
-            if get_value(self.raw, question.path) is not MISSING:
+            if written is not MISSING:
                 self.layered.assign(question.path, UNSET, TYPED)
-        elif get_value(self.raw, question.path) != value:
+        elif written is MISSING and value == question.current(self.raw):
+            return  # a built-in default confirmed with Enter: nothing typed, it stays the default
+        elif written != value:
             self.layered.assign(question.path, value, TYPED)
 
     def accepted(self, question: Question, value: Any) -> bool:
@@ -460,7 +463,9 @@ class PromptFlow:
         self.say(f"== Summary: {describe(answers)} ==")
         rows, _ = explain(self.layered)
         changed = [r for r in rows if r.origin.layer != "default"]
-        self.say("Answers not at their built-in default (value, then where it comes from):")
+        # A default confirmed with Enter is not typed (see set()); a preset or file may still
+        # pin a value equal to the default, so the heading says "not left to", not "not at".
+        self.say("Answers not left to the built-in defaults (value, then where it comes from):")
         for line in format_rows(changed):
             print(f"  {line}", file=self.out)
         for node, text in node_previews(answers):

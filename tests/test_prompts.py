@@ -343,3 +343,19 @@ def test_databases_step_names_each_advanced_setting_once(tmp_path):
     assert advanced_questions(asked) == [
         "Also change the advanced settings (JDBC URL parameters, JDBC driver class, Validation query, "
         "Administrator for the setup SQL, each for databases.apim_db and databases.shared_db)?"]
+
+
+def test_the_summary_lists_no_default_confirmed_with_enter(tmp_path, env_password):
+    keys = ha_from_scratch(tmp_path / "demo.toml", tmp_path / "out")[:-5] + ["n", "n"]  # neither save nor write
+    code, transcript = drive(["prompt"], keys)
+    assert code == 0, transcript
+    summary = transcript.split("Answers not left to the built-in defaults (value, then where it comes from):\n")[1]
+    summary = summary.split("-- cp-1/")[0]
+    for confirmed in ("version", "control_plane.existing", "control_plane.nodes[0].offset", "gateway.existing",
+                      "gateway.nodes[1].offset", "databases.apim_db.type", "databases.apim_db.name",
+                      "databases.shared_db.user"):
+        assert not re.search(rf"^  {re.escape(confirmed)} ", summary, re.M), confirmed
+    # what was typed, or suggested and kept for a required field, is listed
+    assert re.search(r'^  control_plane\.nodes\[0\]\.hostname += "cp1\.example\.com" +typed$', summary, re.M)
+    assert re.search(r'^  gateway\.nodes\[1\]\.name += "gw-2" +typed$', summary, re.M)
+    assert re.search(r'^  name += "demo" +typed$', summary, re.M)
