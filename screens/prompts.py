@@ -95,6 +95,9 @@ class Decisions:
     out_dir: Path | None = None
     plan: Plan | None = None
     write_refused: bool = False  # writing was asked for but the build refused (e.g. an unset variable)
+    declined: Path | None = None  # the output folder whose plan the operator declined to write
+    declined_why: str = ""
+    needs_force: bool = False  # apply must be told to write into that folder anyway
     answers: Answers | None = None  # secrets as references only
     stored: dict[str, str] = field(default_factory=dict)  # typed secret values to keep
 
@@ -149,6 +152,8 @@ class PromptFlow:
         decisions = self.decide(answers)
         if decisions.save_to is None and decisions.plan is None:
             self.say("Nothing was written.")
+            if decisions.declined is not None:
+                self.say_not_written(decisions, "")
         else:
             with _sigint_deferred() as interrupted:
                 self.perform(decisions)
@@ -483,6 +488,11 @@ class PromptFlow:
             decisions.save_to = self.ask_save_path()
         if questionary.confirm("Write the deployment now?", default=True).unsafe_ask():
             decisions.out_dir, decisions.plan = self.ask_plan(referenced, stored, decisions)
+        if decisions.declined is not None and decisions.save_to is None:
+            self.say(f"The deployment will NOT be written to {decisions.declined}.")
+            if questionary.confirm("Save the answers, to write it later with apim-wizard apply?",
+                                   default=True).unsafe_ask():
+                decisions.save_to = self.ask_save_path()
         return decisions
 
     def ask_save_path(self) -> Path:
@@ -510,12 +520,14 @@ class PromptFlow:
         default = str(self.args.out or "apim-deployment")
         while True:
             out_dir = Path(questionary.path("Output folder", default=default, only_directories=True).unsafe_ask().strip()).expanduser()
+            forced = False
             try:
                 check_output_dir(out_dir)
             except OutputDirError as exc:
                 self.say(f"error: {exc}", "  ")
                 if not out_dir.is_dir() or not questionary.confirm("Write into it anyway?", default=False).unsafe_ask():
                     continue
+                forced = True
             try:
                 # An apply killed earlier is settled first: its keys may sit in temporary files.
                 recovery = recover(out_dir)
@@ -539,15 +551,19 @@ class PromptFlow:
             if plan.conflicts:
                 print_conflicts(plan, self.out)
                 if not questionary.confirm("Replace them (each is backed up first)?", default=False).unsafe_ask():
+                    decisions.declined, decisions.needs_force = out_dir, True
+                    decisions.declined_why = "the files in the way were left as they are"
                     return None, None
-                plan = make_plan(out_dir, build.files, force=True)
+                plan, forced = make_plan(out_dir, build.files, force=True), True
             if not plan.has_changes:
                 self.say("The folder already matches the answers.")
             if questionary.confirm(f"Write {plan.summary()}?", default=True).unsafe_ask():
                 return out_dir, plan
+            decisions.declined, decisions.needs_force = out_dir, forced
             return None, None
 
     def perform(self, decisions: Decisions) -> None:
+        option = ""  # --secrets FILE for the replay command, when typed secrets were saved
         if decisions.plan is not None:
             result = apply_plan(decisions.plan)
             for path, backup in sorted(result.backups.items()):
@@ -560,17 +576,29 @@ class PromptFlow:
             self.say(f"Replay: apim-wizard apply --answers {decisions.save_to} --out {decisions.out_dir}")
         elif decisions.save_to is not None:
             written = self.save(decisions)
-            if written is None:
-                return
-            self.say(f"Saved the answers to {decisions.save_to} (no secret values in it).")
-            secrets = secrets_path_for(decisions.save_to)
-            if decisions.stored:
-                if secrets in written:
-                    self.say(f"Typed secrets are in {secrets} (mode 0600).")
-                option = f" --secrets {secrets}"
-            else:
-                option = ""
-            self.say(f"Replay: apim-wizard apply --answers {decisions.save_to}{option} --out DIR")
+            if written is not None:
+                self.say(f"Saved the answers to {decisions.save_to} (no secret values in it).")
+                secrets = secrets_path_for(decisions.save_to)
+                if decisions.stored:
+                    if secrets in written:
+                        self.say(f"Typed secrets are in {secrets} (mode 0600).")
+                    option = f" --secrets {secrets}"
+                if decisions.declined is None:
+                    self.say(f"Replay: apim-wizard apply --answers {decisions.save_to}{option} --out DIR")
+        if decisions.declined is not None:
+            self.say_not_written(decisions, option)
+
+    def say_not_written(self, decisions: Decisions, option: str) -> None:
+        why = f": {decisions.declined_why}" if decisions.declined_why else ""
+        self.say(f"The deployment was NOT written to {decisions.declined}{why}.")
+        if decisions.save_to is None:
+            self.say("The answers were not saved either: run apim-wizard prompt again to write it.")
+            return
+        force = " --force" if decisions.needs_force else ""
+        self.say("Write it later with:")
+        self.say(f"apim-wizard apply --answers {decisions.save_to}{option} --out {decisions.declined}{force}", "  ")
+        if force:
+            self.say("(--force replaces the files in the way; each is backed up first)", "  ")
 
     def save(self, decisions: Decisions) -> list[Path] | None:
         """Save the answers; when the disk refuses (after the path was checked), say why and
@@ -586,6 +614,7 @@ class PromptFlow:
                 decisions.save_to = self.ask_save_path()
             except (KeyboardInterrupt, EOFError):
                 self.say("The answers were not saved.")
+                decisions.save_to = None
                 return None
 
 

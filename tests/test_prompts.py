@@ -359,3 +359,38 @@ def test_the_summary_lists_no_default_confirmed_with_enter(tmp_path, env_passwor
     assert re.search(r'^  control_plane\.nodes\[0\]\.hostname += "cp1\.example\.com" +typed$', summary, re.M)
     assert re.search(r'^  gateway\.nodes\[1\]\.name += "gw-2" +typed$', summary, re.M)
     assert re.search(r'^  name += "demo" +typed$', summary, re.M)
+
+
+@pytest.fixture
+def hand_edited_out(tmp_path) -> Path:
+    """An output folder with a file apim-wizard did not write, where it writes one."""
+    out = tmp_path / "out"
+    (out / "cp-1/repository/conf").mkdir(parents=True)
+    (out / "cp-1/repository/conf/deployment.toml").write_text("# edited by hand\n")
+    return out
+
+
+@pytest.mark.parametrize("save_first", [True, False], ids=["answers saved", "saving offered after declining"])
+def test_declining_to_replace_says_the_deployment_was_not_written(tmp_path, hand_edited_out, save_first):
+    out, saved = hand_edited_out, tmp_path / "later.toml"
+    save = [ENTER, type_(str(saved))] if save_first else ["n"]
+    write = [ENTER, type_(str(out)), "y", "n"]  # write: into the folder anyway, but do not replace
+    offered = [] if save_first else [ENTER, type_(str(saved))]  # save, to write it later
+    code, transcript = drive(["prompt", "--preset", "single"], ["n"] * 7 + save + write + offered)
+    assert code == 0, transcript
+    assert f"The deployment was NOT written to {out}: the files in the way were left as they are." in transcript
+    command = f"apim-wizard apply --answers {saved} --out {out} --force"
+    assert f"Write it later with:\n  {command}\n" in transcript
+    assert (out / "cp-1/repository/conf/deployment.toml").read_text() == "# edited by hand\n"
+    # the command given does write it
+    assert main(command.split()[1:], out=io.StringIO()) == 0
+    assert "[server]" in (out / "cp-1/repository/conf/deployment.toml").read_text()
+
+
+def test_declining_to_replace_and_to_save_says_so(tmp_path, hand_edited_out):
+    keys = ["n"] * 7 + ["n", ENTER, type_(str(hand_edited_out)), "y", "n", "n"]
+    code, transcript = drive(["prompt", "--preset", "single"], keys)
+    assert code == 0, transcript
+    assert "Nothing was written." in transcript
+    assert f"The deployment was NOT written to {hand_edited_out}" in transcript
+    assert "The answers were not saved either: run apim-wizard prompt again to write it." in transcript
