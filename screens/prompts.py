@@ -373,15 +373,24 @@ class PromptFlow:
         return self.wants_advanced(step(question.step), question)
 
     def ask_row_count(self, question: Question, current: int) -> int:
-        low = max(question.min_rows, 1 if question.required else 0)
+        low, high = max(question.min_rows, 1 if question.required else 0), question.max_rows
+        allowed = f"at least {low}" if high is None else f"{low} to {high}"
         hint = "1 = single mode, 2 or more = HA" if question.path[-1] == "nodes" else f"at least {low}"
+        hint += "" if high is None else f"; at most {high}"
         text = str(current or low)
         while True:
             text = questionary.text(f"How many? {question.label}", default=text, instruction=f"({hint})").unsafe_ask()
-            if not text.strip().isdigit():
-                self.say(f"error: {question.key}: {text!r} is not a whole number; give how many rows (at least {low})", "  ")
+            digits = text.strip()
+            if not digits.isdecimal():
+                self.say(f"error: {question.key}: {text!r} is not a whole number; give how many rows ({allowed})", "  ")
                 continue
-            count = int(text)
+            count = int(digits) if len(digits) <= 12 else None  # None: more rows than anything holds
+            if count is None or (high is not None and count > high):
+                # Refused before any row is made: a huge count must not build (or ask) that many rows.
+                shown = digits if count is not None else f"a {len(digits)}-digit number"
+                limit = f"the {high} the answers allow" if high is not None else "any table holds"
+                self.say(f"error: {question.key}: {shown} is more than {limit}; give {allowed}", "  ")
+                continue
             trial = [dict(r) for r in question.rows(self.raw)[:count]]
             trial += [{} for _ in range(count - len(trial))]
             problems = question.check(self.raw, trial, under=False)

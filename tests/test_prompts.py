@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 
 from conftest import assert_apply_replays
 from wizard.cli import main
+from wizard.model import MAX_NODES_PER_CLUSTER
 
 ENTER, DOWN, CLEAR = "\r", "\x1b[B", "\x15"  # Ctrl-U empties a text prompt's default
 CTRL_C = "\x03"
@@ -394,3 +397,43 @@ def test_declining_to_replace_and_to_save_says_so(tmp_path, hand_edited_out):
     assert "Nothing was written." in transcript
     assert f"The deployment was NOT written to {hand_edited_out}" in transcript
     assert "The answers were not saved either: run apim-wizard prompt again to write it." in transcript
+
+
+class TookTooLong(BaseException):  # not an Exception: no handler of the CLI catches it
+    pass
+
+
+@contextmanager
+def within(seconds: float):
+    def expire(*_):
+        raise TookTooLong(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_node_count_above_the_bound_is_refused_before_any_row_is_made():
+    keys = [
+        "n", "y", ENTER, ENTER,  # change Topology: version, not existing
+        type_("99999"),  # refused at once (it used to build and validate 99999 rows for minutes)
+        type_("9" * 5000),  # more digits than int() takes
+        type_(str(MAX_NODES_PER_CLUSTER + 1)),
+        type_("2"), *[ENTER] * 8,  # two control planes, the suggested rows
+        ENTER, ENTER, *[ENTER] * 8,  # the gateways kept
+        "n", "n", "n", "n", "n", "n",  # Load balancers .. Options unchanged
+        "n", "n",
+    ]
+    with within(30):
+        code, transcript = drive(["prompt", "--preset", "ha"], keys)
+    assert code == 0, transcript
+    high = MAX_NODES_PER_CLUSTER
+    assert (f"error: control_plane.nodes: 99999 is more than the {high} the answers allow; give 1 to {high}"
+            in transcript)
+    assert f"error: control_plane.nodes: a 5000-digit number is more than the {high} the answers allow" in transcript
+    assert f"error: control_plane.nodes: {high + 1} is more than the {high}" in transcript
+    assert "control_plane.nodes[2]" not in transcript
