@@ -49,7 +49,7 @@ from wizard.plan_report import print_conflicts, print_plan
 from wizard.writer import apply_plan, recover
 from wizard.preview import node_previews
 from wizard.presets import list_presets
-from wizard.problems import Problem, errors, warnings
+from wizard.problems import Problem, errors, format_path, warnings
 from wizard.questions import STEPS, Question, question_for, questions, step, step_problems
 from wizard.saved_answers import keep_typed_secrets, save_answers, secrets_path_for
 from wizard.secrets_store import SECRETS_FILE, SecretsFileError, SecretStore
@@ -95,6 +95,9 @@ class Decisions:
     out_dir: Path | None = None
     plan: Plan | None = None
     write_refused: bool = False  # writing was asked for but the build refused (e.g. an unset variable)
+    declined: Path | None = None  # the output folder whose plan the operator declined to write
+    declined_why: str = ""
+    needs_force: bool = False  # apply must be told to write into that folder anyway
     answers: Answers | None = None  # secrets as references only
     stored: dict[str, str] = field(default_factory=dict)  # typed secret values to keep
 
@@ -149,6 +152,8 @@ class PromptFlow:
         decisions = self.decide(answers)
         if decisions.save_to is None and decisions.plan is None:
             self.say("Nothing was written.")
+            if decisions.declined is not None:
+                self.say_not_written(decisions, "")
         else:
             with _sigint_deferred() as interrupted:
                 self.perform(decisions)
@@ -208,14 +213,44 @@ class PromptFlow:
             if self.wanted(question):
                 self.ask(question)
 
-    def wants_advanced(self, current) -> bool:
-        """Asked once per step, when its first advanced question comes up."""
+    def wants_advanced(self, current, asking: Question) -> bool:
+        """Asked once per step, when its first advanced question (``asking``) comes up."""
         if current.key not in self.advanced:
-            labels = [q.label for q in questions(current.key) if q.advanced and q.applies(self.raw)]
             self.advanced[current.key] = questionary.confirm(
-                f"Also change the advanced settings ({', '.join(labels)})?", default=False
+                f"Also change the advanced settings ({self.advanced_settings(current, asking)})?", default=False
             ).unsafe_ask()
         return self.advanced[current.key]
+
+    def advanced_settings(self, current, asking: Question) -> str:
+        """The advanced settings of a step that apply (table columns included), each label
+        once; a label the step uses in several places (the databases' JDBC settings) says
+        where: ``JDBC URL parameters, ...; each for databases.apim_db and databases.shared_db``."""
+        applying: dict[str, list[str]] = {}  # label -> where it applies, in order
+        places: dict[str, set[str]] = {}  # label -> every place of the step that has it
+        for question in questions(current.key):
+            if question.kind == TABLE:
+                for column in question.columns:
+                    if column.advanced:
+                        places.setdefault(column.label, set()).add(question.key)
+                rows = question.rows(self.raw) if question.applies(self.raw) else []
+                for index in range(len(rows)):
+                    for column in question.row_questions(self.raw, index):
+                        if column.advanced:
+                            _add_once(applying.setdefault(column.label, []), question.key)
+            elif question.advanced:
+                where = format_path(question.path[:-1])
+                places.setdefault(question.label, set()).add(where)
+                if question.applies(self.raw):
+                    _add_once(applying.setdefault(question.label, []), where)
+        if not applying:  # cannot happen while ``asking`` applies; never an empty list
+            applying[asking.label] = [format_path(asking.path[:-1])]
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for label, where in applying.items():
+            groups.setdefault(tuple(where) if len(places.get(label, ())) > 1 else (), []).append(label)
+        return "; ".join(
+            ", ".join(labels) + (f", {'each ' if len(where) > 1 else ''}for {_and(list(where))}" if where else "")
+            for where, labels in groups.items()
+        )
 
     def shown(self, question: Question) -> str:
         value = question.current(self.raw)
@@ -243,10 +278,13 @@ class PromptFlow:
         self.set(question, ask(question))
 
     def set(self, question: Question, value: Any) -> None:
+        written = get_value(self.raw, question.path)
         if value is UNSET:
-            if get_value(self.raw, question.path) is not MISSING:
+            if written is not MISSING:
                 self.layered.assign(question.path, UNSET, TYPED)
-        elif get_value(self.raw, question.path) != value:
+        elif written is MISSING and value == question.current(self.raw):
+            return  # a built-in default confirmed with Enter: nothing typed, it stays the default
+        elif written != value:
             self.layered.assign(question.path, value, TYPED)
 
     def accepted(self, question: Question, value: Any) -> bool:
@@ -332,18 +370,27 @@ class PromptFlow:
         """Whether to ask: advanced questions only on request (or when refused as they are)."""
         if not question.advanced or errors(question.check(self.raw)):
             return True
-        return self.wants_advanced(step(question.step))
+        return self.wants_advanced(step(question.step), question)
 
     def ask_row_count(self, question: Question, current: int) -> int:
-        low = max(question.min_rows, 1 if question.required else 0)
+        low, high = max(question.min_rows, 1 if question.required else 0), question.max_rows
+        allowed = f"at least {low}" if high is None else f"{low} to {high}"
         hint = "1 = single mode, 2 or more = HA" if question.path[-1] == "nodes" else f"at least {low}"
+        hint += "" if high is None else f"; at most {high}"
         text = str(current or low)
         while True:
             text = questionary.text(f"How many? {question.label}", default=text, instruction=f"({hint})").unsafe_ask()
-            if not text.strip().isdigit():
-                self.say(f"error: {question.key}: {text!r} is not a whole number; give how many rows (at least {low})", "  ")
+            digits = text.strip()
+            if not digits.isdecimal():
+                self.say(f"error: {question.key}: {text!r} is not a whole number; give how many rows ({allowed})", "  ")
                 continue
-            count = int(text)
+            count = int(digits) if len(digits) <= 12 else None  # None: more rows than anything holds
+            if count is None or (high is not None and count > high):
+                # Refused before any row is made: a huge count must not build (or ask) that many rows.
+                shown = digits if count is not None else f"a {len(digits)}-digit number"
+                limit = f"the {high} the answers allow" if high is not None else "any table holds"
+                self.say(f"error: {question.key}: {shown} is more than {limit}; give {allowed}", "  ")
+                continue
             trial = [dict(r) for r in question.rows(self.raw)[:count]]
             trial += [{} for _ in range(count - len(trial))]
             problems = question.check(self.raw, trial, under=False)
@@ -430,7 +477,9 @@ class PromptFlow:
         self.say(f"== Summary: {describe(answers)} ==")
         rows, _ = explain(self.layered)
         changed = [r for r in rows if r.origin.layer != "default"]
-        self.say("Answers not at their built-in default (value, then where it comes from):")
+        # A default confirmed with Enter is not typed (see set()); a preset or file may still
+        # pin a value equal to the default, so the heading says "not left to", not "not at".
+        self.say("Answers not left to the built-in defaults (value, then where it comes from):")
         for line in format_rows(changed):
             print(f"  {line}", file=self.out)
         for node, text in node_previews(answers):
@@ -448,6 +497,11 @@ class PromptFlow:
             decisions.save_to = self.ask_save_path()
         if questionary.confirm("Write the deployment now?", default=True).unsafe_ask():
             decisions.out_dir, decisions.plan = self.ask_plan(referenced, stored, decisions)
+        if decisions.declined is not None and decisions.save_to is None:
+            self.say(f"The deployment will NOT be written to {decisions.declined}.")
+            if questionary.confirm("Save the answers, to write it later with apim-wizard apply?",
+                                   default=True).unsafe_ask():
+                decisions.save_to = self.ask_save_path()
         return decisions
 
     def ask_save_path(self) -> Path:
@@ -456,6 +510,10 @@ class PromptFlow:
             path = Path(questionary.path("Answer file", default=default).unsafe_ask().strip()).expanduser()
             if path.is_dir():
                 self.say(f"error: {path} is a folder; give a file name", "  ")
+                continue
+            reason = _cannot_save_to(path)
+            if reason:
+                self.say(f"error: {reason}; give another path", "  ")
                 continue
             try:
                 SecretStore.load(secrets_path_for(path))
@@ -471,12 +529,14 @@ class PromptFlow:
         default = str(self.args.out or "apim-deployment")
         while True:
             out_dir = Path(questionary.path("Output folder", default=default, only_directories=True).unsafe_ask().strip()).expanduser()
+            forced = False
             try:
                 check_output_dir(out_dir)
             except OutputDirError as exc:
                 self.say(f"error: {exc}", "  ")
                 if not out_dir.is_dir() or not questionary.confirm("Write into it anyway?", default=False).unsafe_ask():
                     continue
+                forced = True
             try:
                 # An apply killed earlier is settled first: its keys may sit in temporary files.
                 recovery = recover(out_dir)
@@ -500,15 +560,19 @@ class PromptFlow:
             if plan.conflicts:
                 print_conflicts(plan, self.out)
                 if not questionary.confirm("Replace them (each is backed up first)?", default=False).unsafe_ask():
+                    decisions.declined, decisions.needs_force = out_dir, True
+                    decisions.declined_why = "the files in the way were left as they are"
                     return None, None
-                plan = make_plan(out_dir, build.files, force=True)
+                plan, forced = make_plan(out_dir, build.files, force=True), True
             if not plan.has_changes:
                 self.say("The folder already matches the answers.")
             if questionary.confirm(f"Write {plan.summary()}?", default=True).unsafe_ask():
                 return out_dir, plan
+            decisions.declined, decisions.needs_force = out_dir, forced
             return None, None
 
     def perform(self, decisions: Decisions) -> None:
+        option = ""  # --secrets FILE for the replay command, when typed secrets were saved
         if decisions.plan is not None:
             result = apply_plan(decisions.plan)
             for path, backup in sorted(result.backups.items()):
@@ -520,16 +584,70 @@ class PromptFlow:
             self.say(f"The answers are in the deployment: {decisions.save_to} (no secret values in it).")
             self.say(f"Replay: apim-wizard apply --answers {decisions.save_to} --out {decisions.out_dir}")
         elif decisions.save_to is not None:
-            written = save_answers(decisions.answers, decisions.save_to, decisions.stored)
-            self.say(f"Saved the answers to {decisions.save_to} (no secret values in it).")
-            secrets = secrets_path_for(decisions.save_to)
-            if decisions.stored:
-                if secrets in written:
-                    self.say(f"Typed secrets are in {secrets} (mode 0600).")
-                option = f" --secrets {secrets}"
-            else:
-                option = ""
-            self.say(f"Replay: apim-wizard apply --answers {decisions.save_to}{option} --out DIR")
+            written = self.save(decisions)
+            if written is not None:
+                self.say(f"Saved the answers to {decisions.save_to} (no secret values in it).")
+                secrets = secrets_path_for(decisions.save_to)
+                if decisions.stored:
+                    if secrets in written:
+                        self.say(f"Typed secrets are in {secrets} (mode 0600).")
+                    option = f" --secrets {secrets}"
+                if decisions.declined is None:
+                    self.say(f"Replay: apim-wizard apply --answers {decisions.save_to}{option} --out DIR")
+        if decisions.declined is not None:
+            self.say_not_written(decisions, option)
+
+    def say_not_written(self, decisions: Decisions, option: str) -> None:
+        why = f": {decisions.declined_why}" if decisions.declined_why else ""
+        self.say(f"The deployment was NOT written to {decisions.declined}{why}.")
+        if decisions.save_to is None:
+            self.say("The answers were not saved either: run apim-wizard prompt again to write it.")
+            return
+        force = " --force" if decisions.needs_force else ""
+        self.say("Write it later with:")
+        self.say(f"apim-wizard apply --answers {decisions.save_to}{option} --out {decisions.declined}{force}", "  ")
+        if force:
+            self.say("(--force replaces the files in the way; each is backed up first)", "  ")
+
+    def save(self, decisions: Decisions) -> list[Path] | None:
+        """Save the answers; when the disk refuses (after the path was checked), say why and
+        ask for another path, so the answers are never lost to a failed save."""
+        while True:
+            try:
+                return save_answers(decisions.answers, decisions.save_to, decisions.stored)
+            except OSError as exc:
+                self.say(f"error: {exc.filename or decisions.save_to}: cannot save the answers: {exc.strerror or exc}", "  ")
+            except SecretsFileError as exc:
+                self.say(f"error: {exc}", "  ")
+            try:
+                decisions.save_to = self.ask_save_path()
+            except (KeyboardInterrupt, EOFError):
+                self.say("The answers were not saved.")
+                decisions.save_to = None
+                return None
+
+
+def _add_once(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _cannot_save_to(path: Path) -> str:
+    """Why the answer file cannot be saved at ``path`` (its nearest existing folder is a
+    file, or cannot be written), or ``""``: asked again before anything is lost."""
+    for folder in path.parents:
+        if not folder.exists():
+            continue  # made when saving
+        if not folder.is_dir():
+            return f"{folder} is a file, not a folder, so {path} cannot be saved there"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"{folder}: the folder cannot be written (permission denied), so {path} cannot be saved there"
+        return ""
+    return ""
 
 
 @contextmanager

@@ -11,16 +11,21 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from prompt_toolkit.application import create_app_session
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
 
 from conftest import assert_apply_replays
 from wizard.cli import main
+from wizard.model import MAX_NODES_PER_CLUSTER
 
 ENTER, DOWN, CLEAR = "\r", "\x1b[B", "\x15"  # Ctrl-U empties a text prompt's default
 CTRL_C = "\x03"
@@ -39,6 +44,20 @@ def drive(argv: list[str], keys: list[str]) -> tuple[int, str]:
         pipe.close()
         code = main(argv, out=out)
     return code, out.getvalue()
+
+
+def drive_screen(argv: list[str], keys: list[str]) -> tuple[int, str, list[str]]:
+    """As :func:`drive`, also returning the questions as the terminal showed them (one
+    line each, escape sequences removed)."""
+    out, screen = io.StringIO(), io.StringIO()
+    terminal = Vt100_Output(screen, lambda: Size(rows=40, columns=400), term="dumb")
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=terminal):
+        pipe.send_text("".join(keys))
+        pipe.close()
+        code = main(argv, out=out)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+    asked = sorted({m.group(1) for m in re.finditer(r"\? (.+?\?)(?= |$)", text, re.M)})
+    return code, out.getvalue(), asked
 
 
 def ha_from_scratch(saved: Path, out: Path) -> list[str]:
@@ -254,3 +273,167 @@ def test_answers_saved_into_the_deployment_folder_replay_with_no_changes(tmp_pat
     replay = io.StringIO()
     assert main(["apply", "--answers", str(out / "answers.toml"), "--out", str(out)], out=replay) == 0
     assert "no changes" in replay.getvalue()
+
+
+def single_unchanged_but_name(name: str) -> list[str]:
+    """Keystrokes for the `single` preset: the deployment name typed, every step kept."""
+    return ["y", type_(name), "n"] + ["n"] * 6
+
+
+def test_a_save_path_under_a_file_is_asked_again_with_the_reason(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    saved = tmp_path / "ok.toml"
+    keys = single_unchanged_but_name("kept") + [ENTER, type_(str(afile / "x.toml")), type_(str(saved)), "n"]
+    code, transcript = drive(["prompt", "--preset", "single"], keys)
+    assert code == 0, transcript
+    assert (f"error: {afile} is a file, not a folder, so {afile / 'x.toml'} cannot be saved there; "
+            "give another path") in transcript
+    assert "cannot write" not in transcript
+    assert tomllib.loads(saved.read_text())["name"] == "kept"  # the typed answer survived
+
+
+def test_a_save_the_disk_refuses_is_asked_again(tmp_path, monkeypatch):
+    """A save that fails after the path was checked (permissions, a full disk) asks again."""
+    import screens.prompts as prompts
+
+    refused, saved = tmp_path / "refused.toml", tmp_path / "ok.toml"
+    real_save = prompts.save_answers
+
+    def save(answers, path, stored):
+        if path == refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_save(answers, path, stored)
+
+    monkeypatch.setattr(prompts, "save_answers", save)
+    keys = single_unchanged_but_name("kept") + [ENTER, type_(str(refused)), "n", type_(str(saved))]
+    code, transcript = drive(["prompt", "--preset", "single"], keys)
+    assert code == 0, transcript
+    assert f"error: {refused}: cannot save the answers: Permission denied" in transcript
+    assert tomllib.loads(saved.read_text())["name"] == "kept"
+
+
+def advanced_questions(asked: list[str]) -> list[str]:
+    return [q for q in asked if q.startswith("Also change the advanced settings")]
+
+
+def test_environments_step_names_its_advanced_settings(tmp_path):
+    keys = [
+        "n", "n", "n",  # Start .. Load balancers unchanged
+        "y", ENTER, ENTER, ENTER,  # change Environments: 1, Default, hybrid
+        "n",  # no advanced settings
+        ENTER,  # gateway labels kept
+        "n", "n", "n", "n",  # Messaging .. Options unchanged
+        "n", "n",
+    ]
+    code, transcript, asked = drive_screen(["prompt", "--preset", "ha"], keys)
+    assert code == 0, transcript
+    assert advanced_questions(asked) == [
+        "Also change the advanced settings (Description, Show in the API console, Show as token endpoint URL)?"]
+
+
+def test_databases_step_names_each_advanced_setting_once(tmp_path):
+    keys = [
+        "n", "n", "n", "n", "n",  # Start .. Messaging unchanged
+        "y",  # change Databases
+        ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, "n",  # apim_db kept; no advanced settings
+        ENTER, ENTER, ENTER, ENTER, ENTER, ENTER,  # shared_db kept
+        "n", "n",  # Keystores, Options unchanged
+        "n", "n",
+    ]
+    code, transcript, asked = drive_screen(["prompt", "--preset", "ha"], keys)
+    assert code == 0, transcript
+    assert advanced_questions(asked) == [
+        "Also change the advanced settings (JDBC URL parameters, JDBC driver class, Validation query, "
+        "Administrator for the setup SQL, each for databases.apim_db and databases.shared_db)?"]
+
+
+def test_the_summary_lists_no_default_confirmed_with_enter(tmp_path, env_password):
+    keys = ha_from_scratch(tmp_path / "demo.toml", tmp_path / "out")[:-5] + ["n", "n"]  # neither save nor write
+    code, transcript = drive(["prompt"], keys)
+    assert code == 0, transcript
+    summary = transcript.split("Answers not left to the built-in defaults (value, then where it comes from):\n")[1]
+    summary = summary.split("-- cp-1/")[0]
+    for confirmed in ("version", "control_plane.existing", "control_plane.nodes[0].offset", "gateway.existing",
+                      "gateway.nodes[1].offset", "databases.apim_db.type", "databases.apim_db.name",
+                      "databases.shared_db.user"):
+        assert not re.search(rf"^  {re.escape(confirmed)} ", summary, re.M), confirmed
+    # what was typed, or suggested and kept for a required field, is listed
+    assert re.search(r'^  control_plane\.nodes\[0\]\.hostname += "cp1\.example\.com" +typed$', summary, re.M)
+    assert re.search(r'^  gateway\.nodes\[1\]\.name += "gw-2" +typed$', summary, re.M)
+    assert re.search(r'^  name += "demo" +typed$', summary, re.M)
+
+
+@pytest.fixture
+def hand_edited_out(tmp_path) -> Path:
+    """An output folder with a file apim-wizard did not write, where it writes one."""
+    out = tmp_path / "out"
+    (out / "cp-1/repository/conf").mkdir(parents=True)
+    (out / "cp-1/repository/conf/deployment.toml").write_text("# edited by hand\n")
+    return out
+
+
+@pytest.mark.parametrize("save_first", [True, False], ids=["answers saved", "saving offered after declining"])
+def test_declining_to_replace_says_the_deployment_was_not_written(tmp_path, hand_edited_out, save_first):
+    out, saved = hand_edited_out, tmp_path / "later.toml"
+    save = [ENTER, type_(str(saved))] if save_first else ["n"]
+    write = [ENTER, type_(str(out)), "y", "n"]  # write: into the folder anyway, but do not replace
+    offered = [] if save_first else [ENTER, type_(str(saved))]  # save, to write it later
+    code, transcript = drive(["prompt", "--preset", "single"], ["n"] * 7 + save + write + offered)
+    assert code == 0, transcript
+    assert f"The deployment was NOT written to {out}: the files in the way were left as they are." in transcript
+    command = f"apim-wizard apply --answers {saved} --out {out} --force"
+    assert f"Write it later with:\n  {command}\n" in transcript
+    assert (out / "cp-1/repository/conf/deployment.toml").read_text() == "# edited by hand\n"
+    # the command given does write it
+    assert main(command.split()[1:], out=io.StringIO()) == 0
+    assert "[server]" in (out / "cp-1/repository/conf/deployment.toml").read_text()
+
+
+def test_declining_to_replace_and_to_save_says_so(tmp_path, hand_edited_out):
+    keys = ["n"] * 7 + ["n", ENTER, type_(str(hand_edited_out)), "y", "n", "n"]
+    code, transcript = drive(["prompt", "--preset", "single"], keys)
+    assert code == 0, transcript
+    assert "Nothing was written." in transcript
+    assert f"The deployment was NOT written to {hand_edited_out}" in transcript
+    assert "The answers were not saved either: run apim-wizard prompt again to write it." in transcript
+
+
+class TookTooLong(BaseException):  # not an Exception: no handler of the CLI catches it
+    pass
+
+
+@contextmanager
+def within(seconds: float):
+    def expire(*_):
+        raise TookTooLong(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_node_count_above_the_bound_is_refused_before_any_row_is_made():
+    keys = [
+        "n", "y", ENTER, ENTER,  # change Topology: version, not existing
+        type_("99999"),  # refused at once (it used to build and validate 99999 rows for minutes)
+        type_("9" * 5000),  # more digits than int() takes
+        type_(str(MAX_NODES_PER_CLUSTER + 1)),
+        type_("2"), *[ENTER] * 8,  # two control planes, the suggested rows
+        ENTER, ENTER, *[ENTER] * 8,  # the gateways kept
+        "n", "n", "n", "n", "n", "n",  # Load balancers .. Options unchanged
+        "n", "n",
+    ]
+    with within(30):
+        code, transcript = drive(["prompt", "--preset", "ha"], keys)
+    assert code == 0, transcript
+    high = MAX_NODES_PER_CLUSTER
+    assert (f"error: control_plane.nodes: 99999 is more than the {high} the answers allow; give 1 to {high}"
+            in transcript)
+    assert f"error: control_plane.nodes: a 5000-digit number is more than the {high} the answers allow" in transcript
+    assert f"error: control_plane.nodes: {high + 1} is more than the {high}" in transcript
+    assert "control_plane.nodes[2]" not in transcript

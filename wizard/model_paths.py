@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from annotated_types import MinLen
+from annotated_types import MaxLen, MinLen
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -111,6 +111,10 @@ class FieldSpec:
     @property
     def min_items(self) -> int:
         return max((m.min_length for m in self.info.metadata if isinstance(m, MinLen)), default=0)
+
+    @property
+    def max_items(self) -> int | None:
+        return min((m.max_length for m in self.info.metadata if isinstance(m, MaxLen)), default=None)
 
     @property
     def default(self) -> Any:

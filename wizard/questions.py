@@ -35,6 +35,7 @@ from .model_paths import (
     parse_text,
     with_value,
 )
+from .model import MAX_NODES_PER_CLUSTER, Node
 from .problems import Path, Problem, format_path
 from .validation import validate_answers
 
@@ -426,6 +427,15 @@ class Question:
     @property
     def min_rows(self) -> int:
         return self.spec.min_items
+
+    @property
+    def max_rows(self) -> int | None:
+        """Most rows the table takes: the model's bound (max_length), else for a cluster's
+        nodes :data:`~wizard.model.MAX_NODES_PER_CLUSTER`; None when unbounded."""
+        declared = self.spec.max_items
+        if declared is None and self.spec.model is Node:
+            return MAX_NODES_PER_CLUSTER
+        return declared
 
     def bind(self, row: int) -> Question:
         """A table column's question for one row."""
