@@ -25,7 +25,7 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 
 from conftest import assert_apply_replays
 from wizard.cli import main
-from wizard.model import MAX_NODES_PER_CLUSTER
+from wizard.facts import MAX_NODES_PER_CLUSTER
 
 ENTER, DOWN, CLEAR = "\r", "\x1b[B", "\x15"  # Ctrl-U empties a text prompt's default
 CTRL_C = "\x03"

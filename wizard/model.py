@@ -70,11 +70,6 @@ class Node(Section):
     tls_key: str | None = Field(default=None, description="pki.ca = external: PEM file with this node's private key.")
 
 
-# Most nodes one cluster (control plane or gateway) may have: a bound on the answers, for the
-# model's nodes field to share (max_length) and the front ends to ask within.
-MAX_NODES_PER_CLUSTER = 100
-
-
 class Cluster(Section):
     existing: bool = Field(
         default=False,

@@ -35,7 +35,6 @@ from .model_paths import (
     parse_text,
     with_value,
 )
-from .model import MAX_NODES_PER_CLUSTER, Node
 from .problems import Path, Problem, format_path
 from .validation import validate_answers
 
@@ -430,12 +429,9 @@ class Question:
 
     @property
     def max_rows(self) -> int | None:
-        """Most rows the table takes: the model's bound (max_length), else for a cluster's
-        nodes :data:`~wizard.model.MAX_NODES_PER_CLUSTER`; None when unbounded."""
-        declared = self.spec.max_items
-        if declared is None and self.spec.model is Node:
-            return MAX_NODES_PER_CLUSTER
-        return declared
+        """Most rows the table takes (the model's max_length; a cluster's nodes:
+        facts.MAX_NODES_PER_CLUSTER); None when unbounded."""
+        return self.spec.max_items
 
     def bind(self, row: int) -> Question:
         """A table column's question for one row."""
