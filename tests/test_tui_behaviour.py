@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, OptionList
 from screens.code_view import CodeView
 from screens.dialogs import ChoiceDialog, PathDialog
 from screens.session import Start, WizardSession
-from tui_helpers import choose, focused_key, make_app, paste_text, settle, text_of, type_text
+from tui_helpers import choose, focused_key, make_app, paste_text, screen_lines, settle, text_of, type_text
 from wizard.cli import main
 from wizard.questions import question_for
 
@@ -554,3 +554,27 @@ async def test_the_first_frame_comes_before_the_preview_and_the_other_steps():
         assert app.current == "topology"
         assert [w.id for w in app.query_one("#switcher").children] == ["step-start", "step-topology"]
         assert [w.id for w in app.query_one("#switcher").children if w.display] == ["step-topology"]
+
+
+@pytest.mark.parametrize("preset", ["single", "ha"])
+@pytest.mark.parametrize("width", [80, 100])
+async def test_the_top_bar_keeps_the_title_and_the_summary_apart(preset, width):
+    """The summary stays whole at the right, at least two blanks from the title; a title too
+    long for what is left ends in an ellipsis (it never runs into the summary)."""
+    from screens.app import short_summary
+    from screens.session import STEP_KEYS
+    from wizard.questions import step
+
+    app = make_app(preset)
+    async with app.run_test(size=(width, 24)) as pilot:
+        for number, key in enumerate(STEP_KEYS, 1):
+            await app.goto(key)
+            await pilot.pause()
+            top = screen_lines(app)[0]
+            summary = short_summary(app.session)
+            assert top.rstrip().endswith(summary), top
+            title = top[:top.rindex(summary)]
+            assert title.endswith("  "), top
+            whole = f" apim-wizard · {step(key).title} ({number}/10) · preset {preset}"
+            shown = title.rstrip()
+            assert shown == whole or (shown.endswith("…") and whole.startswith(shown[:-1])), top

@@ -69,3 +69,9 @@ def focused_key(app: WizardApp) -> str | None:
 def input_value(app: WizardApp) -> str:
     assert isinstance(app.focused, Input), app.focused
     return app.focused.value
+
+
+def screen_lines(app: WizardApp) -> list[str]:
+    """The screen as it is drawn now (every layer composed: toasts over the form), a line of
+    text per row, each as wide as the terminal."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
