@@ -578,3 +578,44 @@ async def test_the_top_bar_keeps_the_title_and_the_summary_apart(preset, width):
             whole = f" apim-wizard · {step(key).title} ({number}/10) · preset {preset}"
             shown = title.rstrip()
             assert shown == whole or (shown.endswith("…") and whole.startswith(shown[:-1])), top
+
+
+async def test_the_write_step_labels_are_whole_at_80x24(tmp_path):
+    """The box that allows replacing files and the Write button fit the smallest terminal,
+    with a hand-edited file in the way and obsolete files to remove (the longest plan)."""
+    out = tmp_path / "out"
+    app = make_app("ha", out_dir=out)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.goto("write")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        config = out / "cp-1/repository/conf/deployment.toml"
+        config.write_bytes(config.read_bytes() + b"\n# tuned by hand\n")
+        await app.goto("topology")
+        app.pane("topology").focus_id("q-gateway-nodes-1-name")
+        await pilot.press("ctrl+r")  # gw-2 goes: its files are obsolete
+        await app.goto("start")
+        await app.pane("start").focus_question(question_for(("name",)))
+        await paste_text(pilot, "renamed")
+        await app.goto("write")
+        await pilot.press("enter")
+        await settle(pilot)
+        message = text_of(app, "#write-message")
+        assert "obsolete removed" in message and "edited by hand would be overwritten" in message
+
+        def whole_on_screen(selector: str) -> None:
+            widget = app.query_one(selector)
+            label = str(widget.label)
+            assert widget.region.right <= 80
+            assert any(label in line for line in screen_lines(app)), (label, "\n".join(screen_lines(app)))
+
+        whole_on_screen("#force")
+        whole_on_screen("#write-button")
+        app.query_one("#force").focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert not app.query_one("#write-button", Button).disabled
+        whole_on_screen("#force")
+        whole_on_screen("#write-button")
