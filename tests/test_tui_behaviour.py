@@ -619,3 +619,75 @@ async def test_the_write_step_labels_are_whole_at_80x24(tmp_path):
         assert not app.query_one("#write-button", Button).disabled
         whole_on_screen("#force")
         whole_on_screen("#write-button")
+
+
+def drawn_cells(app, widget) -> list[tuple[str, tuple | None, tuple | None, bool]]:
+    """Each cell of a widget as drawn: character, foreground, background (reverse applied),
+    underlined."""
+    region = widget.region.intersection(app.screen.region)
+    rows = app.screen._compositor.render_strips()
+    cells = []
+    for y in range(region.y, region.bottom):
+        for segment in rows[y].crop(region.x, region.right):
+            style = segment.style
+            fg = style.color.get_truecolor() if style and style.color else None
+            bg = style.bgcolor.get_truecolor() if style and style.bgcolor else None
+            if style and style.reverse:
+                fg, bg = bg, fg
+            cells += [(char, fg, bg, bool(style and style.underline)) for char in segment.text]
+    return cells
+
+
+def focus_is_marked(unfocused: list, focused: list) -> bool:
+    """Focus shows by more than a shade: a sign appears, a cell is underlined, or takes
+    colours that are neither the ones it had nor those swapped (reverse alone reads as
+    another button)."""
+
+    def far(a, b) -> bool:
+        return a != b if a is None or b is None else sum(abs(x - y) for x, y in zip(a, b)) > 60
+
+    for (char, fg, bg, underline), (char2, fg2, bg2, underline2) in zip(unfocused, focused):
+        if char != char2 or underline != underline2:
+            return True
+        if char.isspace():  # only the background shows
+            if far(bg, bg2) and (fg is None or far(fg, bg2)):
+                return True
+        elif (far(fg, fg2) or far(bg, bg2)) and (far(fg, bg2) or far(bg, fg2)):
+            return True
+    return False
+
+
+async def test_focus_is_visible_on_every_kind_of_widget_of_the_steps(tmp_path):
+    """Each focusable kind of widget of every step (buttons, selects, checkboxes, inputs,
+    lists, scroll areas) looks different focused than when another widget of the step has
+    the focus."""
+    from wizard.questions import STEPS
+
+    app = make_app("ha", out_dir=tmp_path / "out")
+    seen, unmarked = set(), []
+    async with app.run_test(size=(80, 50)) as pilot:
+        for current in STEPS:
+            await app.goto(current.key)
+            await pilot.pause()
+            if current.key == "write":
+                await pilot.press("enter")  # the plan: the Write button and the plan's scroll area
+                await settle(pilot)
+            pane = app.pane(current.key)
+            focusable = [w for w in pane.query("*") if w.focusable and w.region.area]
+            for widget in focusable:
+                kind = (type(widget).__name__, widget.id if widget.id and not widget.id.startswith("q-") else
+                        " ".join(sorted(c for c in widget.classes if not c.startswith("-"))))
+                if kind in seen:
+                    continue
+                seen.add(kind)
+                other = next(w for w in focusable if w is not widget)
+                widget.focus()
+                await pilot.pause()
+                focused = drawn_cells(app, widget)
+                other.focus()
+                await pilot.pause()
+                if not focus_is_marked(drawn_cells(app, widget), focused):
+                    unmarked.append(f"{current.key}: {kind}")
+    assert {kind[0] for kind in seen} >= {"Button", "Select", "Tick", "Input", "OptionList", "CodeView",
+                                          "VerticalScroll"}
+    assert not unmarked, unmarked
