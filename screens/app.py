@@ -494,7 +494,9 @@ class WizardApp(App[int]):
         for question in all_questions():
             if question.columns or not question.applies(raw):
                 continue
-            yield SystemCommand(f"Field: {question.label}", f"{question.key} (step {step(question.step).title})",
+            # The palette searches titles only: the answer path is in the title so that a
+            # fragment of it (apim_db) finds the field as its label does.
+            yield SystemCommand(f"Field: {question.label} · {question.key}", f"in the {step(question.step).title} step",
                                 lambda q=question: self.run_worker(self.focus_question(q)), discover=False)
 
 

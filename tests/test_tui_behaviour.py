@@ -436,7 +436,7 @@ async def test_command_palette_jumps_to_steps_and_fields():
     async with app.run_test(size=(100, 30)) as pilot:
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
         assert {f"Step {n}: {t}" for n, t in [(3, "Load balancers"), (6, "Databases")]} <= set(commands)
-        assert "Field: Gateway load balancer hostname" in commands
+        assert "Field: Gateway load balancer hostname · gateway.lb_host" in commands
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Step 6")
@@ -444,7 +444,7 @@ async def test_command_palette_jumps_to_steps_and_fields():
         await pilot.press("enter")
         await settle(pilot)
         assert app.current == "databases"
-        commands["Field: Gateway load balancer hostname"].callback()
+        commands["Field: Gateway load balancer hostname · gateway.lb_host"].callback()
         await settle(pilot)
         assert app.current == "load_balancers" and focused_key(app) == "gateway.lb_host"
 
@@ -691,3 +691,24 @@ async def test_focus_is_visible_on_every_kind_of_widget_of_the_steps(tmp_path):
     assert {kind[0] for kind in seen} >= {"Button", "Select", "Tick", "Input", "OptionList", "CodeView",
                                           "VerticalScroll"}
     assert not unmarked, unmarked
+
+
+async def test_the_command_palette_finds_a_field_by_its_path():
+    """A fragment of an answer path (what the help line and the answer file show) finds the
+    fields under it, as their labels do; enter goes to the field."""
+    from textual.command import CommandList, CommandPalette
+
+    app = make_app("ha")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"apim_db")
+        await pilot.pause(0.5)
+        results = app.screen.query_one(CommandList)
+        shown = [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
+        assert shown and all("databases.apim_db." in s for s in shown), shown
+        host = next(i for i, s in enumerate(shown) if "databases.apim_db.host" in s)
+        await pilot.press(*["down"] * (host - (results.highlighted or 0)), "enter")
+        await settle(pilot)
+        assert app.current == "databases" and focused_key(app) == "databases.apim_db.host"
