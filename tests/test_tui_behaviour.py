@@ -712,3 +712,21 @@ async def test_the_command_palette_finds_a_field_by_its_path():
         await pilot.press(*["down"] * (host - (results.highlighted or 0)), "enter")
         await settle(pilot)
         assert app.current == "databases" and focused_key(app) == "databases.apim_db.host"
+
+
+async def test_nothing_shows_beside_a_notification():
+    """A notification reaches the right edge: no character of what lies under it shows in a
+    column beside it (the end of the focused field's help reaches the last columns here)."""
+    from textual.widgets._toast import Toast
+
+    app = make_app("ha")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await app.pane("start").focus_question(question_for(("name",)))
+        await pilot.pause()
+        assert max(len(line.rstrip()) for line in screen_lines(app)[-3:-1]) >= 79
+        app.notify("Answers from preset ha.", timeout=30)
+        await pilot.pause()
+        toast = app.screen.query_one(Toast)
+        assert toast.region.right == 80
+        shown = [screen_lines(app)[y][toast.region.x:].rstrip() for y in range(toast.region.y, toast.region.bottom)]
+        assert shown == ["▌", "▌ Answers from preset ha.", "▌"], shown
