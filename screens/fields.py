@@ -114,7 +114,8 @@ class AnswerField(Vertical):
 
 
 class TextField(AnswerField):
-    """Text, numbers, lists (``a, b``) and key=value tables, parsed by the question."""
+    """Text, numbers, lists (``a, b``) and key=value tables, parsed by the question.  Enter
+    moves on to the next field (the app's binding: ``WizardApp.action_next_field``)."""
 
     def editors(self) -> ComposeResult:
         unparsed = self.session.unparsed.get(self.question.key)
@@ -147,11 +148,6 @@ class TextField(AnswerField):
             await self.app.answer_unparsed(self.question, event.value, str(exc))  # type: ignore[attr-defined]
             return
         await self.edited(value)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.screen.focus_next()
 
 
 class BoolField(AnswerField):
@@ -294,11 +290,6 @@ class SecretField(AnswerField):
             return
         self._text = event.value
         await self.edited(self.value_for(self._how, event.value))
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.screen.focus_next()
 
     @on(Button.Pressed, ".secret-reveal")
     def _reveal(self, event: Button.Pressed) -> None:

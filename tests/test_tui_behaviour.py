@@ -14,7 +14,8 @@ from textual.widgets import Button, Input, OptionList
 from screens.code_view import CodeView
 from screens.dialogs import ChoiceDialog, PathDialog
 from screens.session import Start, WizardSession
-from tui_helpers import choose, focused_key, make_app, paste_text, screen_lines, settle, text_of, type_text
+from tui_helpers import (burst, choose, focused_key, make_app, paste_text, screen_lines, settle, text_of,
+                         type_text)
 from wizard.cli import main
 from wizard.questions import question_for
 
@@ -730,3 +731,36 @@ async def test_nothing_shows_beside_a_notification():
         assert toast.region.right == 80
         shown = [screen_lines(app)[y][toast.region.x:].rstrip() for y in range(toast.region.y, toast.region.bottom)]
         assert shown == ["▌", "▌ Answers from preset ha.", "▌"], shown
+
+
+@pytest.mark.parametrize("preset", ["single", "ha"])
+async def test_keys_typed_right_after_tab_or_enter_go_to_the_next_field(preset):
+    """Tab or enter, then characters, all in one burst (a fast typist, tmux send-keys): the
+    characters land in the field the focus moved to, never in the one it left."""
+    from screens.fields import field_id
+
+    app = make_app(preset)
+
+    def value(key: str) -> str:
+        path = tuple(int(p) if p.isdigit() else p for p in key.replace("[", ".").replace("]", "").split("."))
+        return app.query_one(f"#{field_id(path)} Input", Input).value
+
+    host, ip = "control_plane.nodes[0].hostname", "control_plane.nodes[0].ip"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.goto("topology")
+        await pilot.pause()
+        await pilot.press("tab", "tab", "tab")
+        assert focused_key(app) == host
+        before = value(host)
+        await pilot.press("tab", "8")
+        assert (focused_key(app), value(host), value(ip)) == (ip, before, "8")
+        await pilot.press("shift+tab")
+        await burst(pilot, "tab", "9")
+        assert (focused_key(app), value(host), value(ip)) == (ip, before, "9")
+        await pilot.press("shift+tab")
+        await type_text(pilot, "cp.example.com")
+        await burst(pilot, "enter", "5")
+        assert (focused_key(app), value(host), value(ip)) == (ip, "cp.example.com", "5")
+        await burst(pilot, "shift+tab", "x")  # back, and a key: into the field it went back to
+        assert (focused_key(app), value(host)) == (host, "x")
+        assert app.session.raw["control_plane"]["nodes"][0]["hostname"] == "x"
