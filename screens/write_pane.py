@@ -19,7 +19,7 @@ from wizard.answers_io import ANSWERS_FILE
 
 from . import deployment_writer as writer
 from .dialogs import confirm
-from .fields import Tick, problem_text
+from .fields import TextInput, Tick, problem_text
 from .session import first_errors
 from .step_view import StepView, step_heading
 
@@ -43,7 +43,7 @@ class WritePane(StepView, Vertical):
         with Horizontal(classes="field-line"):
             yield Label("Output folder", classes="field-label")
             out = self.session.out_dir
-            yield Input(str(out) if out else DEFAULT_OUT, compact=True, id="out-dir")
+            yield TextInput(str(out) if out else DEFAULT_OUT, compact=True, id="out-dir")
             yield Button("Plan", compact=True, id="plan-button", variant="primary")
         # One line at 80 columns (a checkbox does not wrap); the messages below say the rest.
         force = Tick("Replace files apim-wizard did not write or that were edited by hand", compact=True, id="force")

@@ -689,7 +689,7 @@ async def test_focus_is_visible_on_every_kind_of_widget_of_the_steps(tmp_path):
                 await pilot.pause()
                 if not focus_is_marked(drawn_cells(app, widget), focused):
                     unmarked.append(f"{current.key}: {kind}")
-    assert {kind[0] for kind in seen} >= {"Button", "Select", "Tick", "Input", "OptionList", "CodeView",
+    assert {kind[0] for kind in seen} >= {"Button", "Select", "Tick", "TextInput", "OptionList", "CodeView",
                                           "VerticalScroll"}
     assert not unmarked, unmarked
 
@@ -764,3 +764,19 @@ async def test_keys_typed_right_after_tab_or_enter_go_to_the_next_field(preset):
         await burst(pilot, "shift+tab", "x")  # back, and a key: into the field it went back to
         assert (focused_key(app), value(host)) == (host, "x")
         assert app.session.raw["control_plane"]["nodes"][0]["hostname"] == "x"
+
+
+async def test_editing_keys_keep_their_place_among_typed_characters():
+    """In a burst, ctrl+u, end, backspace and the arrows act where they were typed, not after
+    the characters typed behind them."""
+    app = make_app("single")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.goto("topology")
+        await pilot.press("tab", "tab", "tab")
+        assert focused_key(app) == "control_plane.nodes[0].hostname"
+        await burst(pilot, "end", "ctrl+u", *"cp.exx", "backspace", *"ample.com", "home", "x", "delete")
+        assert app.focused.value == "xp.example.com"
+        assert app.session.raw["control_plane"]["nodes"][0]["hostname"] == "xp.example.com"
+        await app.goto("write")
+        await burst(pilot, "end", "ctrl+u", *"outt", "backspace", "left", "a", "end", "2")
+        assert app.focused.id == "out-dir" and app.focused.value == "ouat2"
