@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from wizard.cli_answers import in_terminal
 from wizard.cli_common import EXIT_OK, EXIT_USAGE, CliError
@@ -81,6 +81,14 @@ class WizardApp(App[int]):
         Binding("f3", "toggle_advanced", "Advanced", priority=True),
         Binding("ctrl+o", "next_node", "Node", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Moving between fields happens as the key arrives, before the keys after it are
+        # handed out.  Textual runs a widget's own (non-priority) bindings only once the key
+        # has bubbled from the focused widget up to the app, and a field's enter only when
+        # its Submitted message reached the field; keys typed in the same burst went to the
+        # focused field first (tab, 8 put the 8 into the field being left).
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
+        Binding("enter", "next_field", show=False, priority=True),
     ]
 
     def __init__(self, session: WizardSession) -> None:
@@ -378,7 +386,13 @@ class WizardApp(App[int]):
         # While a dialog is open, its keys win: no step moves underneath it.
         if isinstance(self.screen, ModalScreen) and action in STEP_ACTIONS:
             return False
+        if action == "next_field":  # enter in a field's text box; elsewhere enter is the widget's
+            return isinstance(self.focused, Input) and owning_field(self.focused) is not None
         return True
+
+    def action_next_field(self) -> None:
+        """Enter in a field's text box: on to the next field (the answer is in already)."""
+        self.screen.focus_next()
 
     def action_help(self) -> None:
         current = step(self.current)
@@ -494,7 +508,9 @@ class WizardApp(App[int]):
         for question in all_questions():
             if question.columns or not question.applies(raw):
                 continue
-            yield SystemCommand(f"Field: {question.label}", f"{question.key} (step {step(question.step).title})",
+            # The palette searches titles only: the answer path is in the title so that a
+            # fragment of it (apim_db) finds the field as its label does.
+            yield SystemCommand(f"Field: {question.label} · {question.key}", f"in the {step(question.step).title} step",
                                 lambda q=question: self.run_worker(self.focus_question(q)), discover=False)
 
 

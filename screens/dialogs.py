@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from .fields import TextInput
+
 
 class ChoiceDialog(ModalScreen[str]):
     """A question with a few answers as buttons; escape gives ``cancel``."""
@@ -60,7 +62,7 @@ class PathDialog(ModalScreen["Path | None"]):
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.body, markup=False, classes="dialog-text")
-            yield Input(self.default, id="dialog-path", compact=True)
+            yield TextInput(self.default, id="dialog-path", compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", name="ok", variant="primary", compact=True)
                 yield Button("Cancel", name="cancel", compact=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -47,6 +47,22 @@ def problem_text(problem: Problem, prefix: str = "") -> str:
     sign = "✗ error" if problem.severity == "error" else "⚠ warning"
     value = f"{show_value(problem.value)}: " if problem.has_value else ""
     return f"{sign}: {prefix}{value}{problem.message}"
+
+
+class TextInput(Input):
+    """An Input whose own keys (backspace, delete, the arrows, home, end, ctrl+u, ...) act in
+    the order they were typed among the characters.  Textual inserts a typed character as
+    the Input receives it but runs the Input's bindings only after the key has bubbled up to
+    the app, so in a burst of keys (a fast typist, tmux send-keys) the characters behind a
+    binding overtook it: end, ctrl+u, c, p left an empty box."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
 
 
 class Tick(Checkbox):
@@ -114,12 +130,13 @@ class AnswerField(Vertical):
 
 
 class TextField(AnswerField):
-    """Text, numbers, lists (``a, b``) and key=value tables, parsed by the question."""
+    """Text, numbers, lists (``a, b``) and key=value tables, parsed by the question.  Enter
+    moves on to the next field (the app's binding: ``WizardApp.action_next_field``)."""
 
     def editors(self) -> ComposeResult:
         unparsed = self.session.unparsed.get(self.question.key)
         self._text = unparsed.text if unparsed else as_text(self.current)
-        editor = Input(self._text, placeholder=self.placeholder(), compact=True, classes="editor")
+        editor = TextInput(self._text, placeholder=self.placeholder(), compact=True, classes="editor")
         editor.tooltip = self.question.help
         yield editor
 
@@ -147,11 +164,6 @@ class TextField(AnswerField):
             await self.app.answer_unparsed(self.question, event.value, str(exc))  # type: ignore[attr-defined]
             return
         await self.edited(value)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.screen.focus_next()
 
 
 class BoolField(AnswerField):
@@ -253,7 +265,7 @@ class SecretField(AnswerField):
             choose = Select(options, value=how, allow_blank=False, compact=True, classes="secret-how")
             choose.tooltip = self.question.help
             yield choose
-            yield Input(text, password=how == "type", compact=True, classes="secret-text",
+            yield TextInput(text, password=how == "type", compact=True, classes="secret-text",
                         placeholder=SECRET_INPUT_HINT.get(how, describe_secret(current)),
                         disabled=how not in ("env", "file", "type"))
             yield Button("show", compact=True, classes="secret-reveal", disabled=how != "type")
@@ -294,11 +306,6 @@ class SecretField(AnswerField):
             return
         self._text = event.value
         await self.edited(self.value_for(self._how, event.value))
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.screen.focus_next()
 
     @on(Button.Pressed, ".secret-reveal")
     def _reveal(self, event: Button.Pressed) -> None:

@@ -26,7 +26,7 @@ from wizard.preview import preview_topology
 from wizard.problems import Path as FieldPath
 from wizard.questions import step
 
-from .fields import set_text
+from .fields import TextInput, set_text
 from .session import Start
 from .step_pane import StepPane
 
@@ -57,7 +57,7 @@ class StartPane(StepPane):
         with Horizontal(classes="field-line", id="start-file"):
             yield Label("Answer file", classes="field-label")
             text = str(start.answer_files[-1]) if start.answer_files else ""
-            yield Input(text, placeholder="path/to/answers.toml (enter opens it)", compact=True, id="answers-path")
+            yield TextInput(text, placeholder="path/to/answers.toml (enter opens it)", compact=True, id="answers-path")
             yield Button("Open", compact=True, id="open-answers")
 
     def update_extras(self) -> None:

@@ -19,7 +19,7 @@ from wizard.answers_io import ANSWERS_FILE
 
 from . import deployment_writer as writer
 from .dialogs import confirm
-from .fields import Tick, problem_text
+from .fields import TextInput, Tick, problem_text
 from .session import first_errors
 from .step_view import StepView, step_heading
 
@@ -43,10 +43,11 @@ class WritePane(StepView, Vertical):
         with Horizontal(classes="field-line"):
             yield Label("Output folder", classes="field-label")
             out = self.session.out_dir
-            yield Input(str(out) if out else DEFAULT_OUT, compact=True, id="out-dir")
+            yield TextInput(str(out) if out else DEFAULT_OUT, compact=True, id="out-dir")
             yield Button("Plan", compact=True, id="plan-button", variant="primary")
-        force = Tick("Replace files apim-wizard did not write or that were edited by hand (each is backed up "
-                     "first, as apply --force does)", compact=True, id="force")
+        # One line at 80 columns (a checkbox does not wrap); the messages below say the rest.
+        force = Tick("Replace files apim-wizard did not write or that were edited by hand", compact=True, id="force")
+        force.tooltip = "Each file replaced is backed up first, as apply --force does."
         force.display = False
         yield force
         yield Static("Enter (or Plan) shows every file and what happens to it; nothing is written before you "
@@ -159,7 +160,8 @@ class WritePane(StepView, Vertical):
     def show_folder_error(self, exc: writer.OutputFolderError) -> None:
         self.query_one("#keygen").display = False
         self.query_one("#force").display = exc.foreign
-        extra = "\nTick the box above to write into it anyway." if exc.foreign else ""
+        extra = ("\nTick the box above to write into it anyway (each file replaced is backed up first)."
+                 if exc.foreign else "")
         self.say(f"✗ {exc}{extra}", error=True)
 
     def show_plan(self, prepared: writer.Prepared) -> None:
@@ -191,7 +193,8 @@ class WritePane(StepView, Vertical):
             lines.append(f"⚠ {len(writer.overwrites(plan))} file(s) on disk will be replaced or removed; you "
                          "confirm that first.")
         button.disabled = bool(plan.conflicts)
-        button.label = f"Write ({plan.summary()})" if plan.has_changes else "Record (the folder already matches)"
+        # The summary is in the message above: a label of its own length would not fit 80 columns.
+        button.label = "Write" if plan.has_changes else "Record (the folder already matches)"
         self.query_one("#write-actions").display = True
         self.say("\n".join(lines), error=bool(plan.conflicts))
         if not button.disabled:

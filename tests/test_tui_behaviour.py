@@ -14,7 +14,8 @@ from textual.widgets import Button, Input, OptionList
 from screens.code_view import CodeView
 from screens.dialogs import ChoiceDialog, PathDialog
 from screens.session import Start, WizardSession
-from tui_helpers import choose, focused_key, make_app, paste_text, settle, text_of, type_text
+from tui_helpers import (burst, choose, focused_key, make_app, paste_text, screen_lines, settle, text_of,
+                         type_text)
 from wizard.cli import main
 from wizard.questions import question_for
 
@@ -436,7 +437,7 @@ async def test_command_palette_jumps_to_steps_and_fields():
     async with app.run_test(size=(100, 30)) as pilot:
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
         assert {f"Step {n}: {t}" for n, t in [(3, "Load balancers"), (6, "Databases")]} <= set(commands)
-        assert "Field: Gateway load balancer hostname" in commands
+        assert "Field: Gateway load balancer hostname · gateway.lb_host" in commands
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Step 6")
@@ -444,7 +445,7 @@ async def test_command_palette_jumps_to_steps_and_fields():
         await pilot.press("enter")
         await settle(pilot)
         assert app.current == "databases"
-        commands["Field: Gateway load balancer hostname"].callback()
+        commands["Field: Gateway load balancer hostname · gateway.lb_host"].callback()
         await settle(pilot)
         assert app.current == "load_balancers" and focused_key(app) == "gateway.lb_host"
 
@@ -554,3 +555,228 @@ async def test_the_first_frame_comes_before_the_preview_and_the_other_steps():
         assert app.current == "topology"
         assert [w.id for w in app.query_one("#switcher").children] == ["step-start", "step-topology"]
         assert [w.id for w in app.query_one("#switcher").children if w.display] == ["step-topology"]
+
+
+@pytest.mark.parametrize("preset", ["single", "ha"])
+@pytest.mark.parametrize("width", [80, 100])
+async def test_the_top_bar_keeps_the_title_and_the_summary_apart(preset, width):
+    """The summary stays whole at the right, at least two blanks from the title; a title too
+    long for what is left ends in an ellipsis (it never runs into the summary)."""
+    from screens.app import short_summary
+    from screens.session import STEP_KEYS
+    from wizard.questions import step
+
+    app = make_app(preset)
+    async with app.run_test(size=(width, 24)) as pilot:
+        for number, key in enumerate(STEP_KEYS, 1):
+            await app.goto(key)
+            await pilot.pause()
+            top = screen_lines(app)[0]
+            summary = short_summary(app.session)
+            assert top.rstrip().endswith(summary), top
+            title = top[:top.rindex(summary)]
+            assert title.endswith("  "), top
+            whole = f" apim-wizard · {step(key).title} ({number}/10) · preset {preset}"
+            shown = title.rstrip()
+            assert shown == whole or (shown.endswith("…") and whole.startswith(shown[:-1])), top
+
+
+async def test_the_write_step_labels_are_whole_at_80x24(tmp_path):
+    """The box that allows replacing files and the Write button fit the smallest terminal,
+    with a hand-edited file in the way and obsolete files to remove (the longest plan)."""
+    out = tmp_path / "out"
+    app = make_app("ha", out_dir=out)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.goto("write")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        config = out / "cp-1/repository/conf/deployment.toml"
+        config.write_bytes(config.read_bytes() + b"\n# tuned by hand\n")
+        await app.goto("topology")
+        app.pane("topology").focus_id("q-gateway-nodes-1-name")
+        await pilot.press("ctrl+r")  # gw-2 goes: its files are obsolete
+        await app.goto("start")
+        await app.pane("start").focus_question(question_for(("name",)))
+        await paste_text(pilot, "renamed")
+        await app.goto("write")
+        await pilot.press("enter")
+        await settle(pilot)
+        message = text_of(app, "#write-message")
+        assert "obsolete removed" in message and "edited by hand would be overwritten" in message
+
+        def whole_on_screen(selector: str) -> None:
+            widget = app.query_one(selector)
+            label = str(widget.label)
+            assert widget.region.right <= 80
+            assert any(label in line for line in screen_lines(app)), (label, "\n".join(screen_lines(app)))
+
+        whole_on_screen("#force")
+        whole_on_screen("#write-button")
+        app.query_one("#force").focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert not app.query_one("#write-button", Button).disabled
+        whole_on_screen("#force")
+        whole_on_screen("#write-button")
+
+
+def drawn_cells(app, widget) -> list[tuple[str, tuple | None, tuple | None, bool]]:
+    """Each cell of a widget as drawn: character, foreground, background (reverse applied),
+    underlined."""
+    region = widget.region.intersection(app.screen.region)
+    rows = app.screen._compositor.render_strips()
+    cells = []
+    for y in range(region.y, region.bottom):
+        for segment in rows[y].crop(region.x, region.right):
+            style = segment.style
+            fg = style.color.get_truecolor() if style and style.color else None
+            bg = style.bgcolor.get_truecolor() if style and style.bgcolor else None
+            if style and style.reverse:
+                fg, bg = bg, fg
+            cells += [(char, fg, bg, bool(style and style.underline)) for char in segment.text]
+    return cells
+
+
+def focus_is_marked(unfocused: list, focused: list) -> bool:
+    """Focus shows by more than a shade: a sign appears, a cell is underlined, or takes
+    colours that are neither the ones it had nor those swapped (reverse alone reads as
+    another button)."""
+
+    def far(a, b) -> bool:
+        return a != b if a is None or b is None else sum(abs(x - y) for x, y in zip(a, b)) > 60
+
+    for (char, fg, bg, underline), (char2, fg2, bg2, underline2) in zip(unfocused, focused):
+        if char != char2 or underline != underline2:
+            return True
+        if char.isspace():  # only the background shows
+            if far(bg, bg2) and (fg is None or far(fg, bg2)):
+                return True
+        elif (far(fg, fg2) or far(bg, bg2)) and (far(fg, bg2) or far(bg, fg2)):
+            return True
+    return False
+
+
+async def test_focus_is_visible_on_every_kind_of_widget_of_the_steps(tmp_path):
+    """Each focusable kind of widget of every step (buttons, selects, checkboxes, inputs,
+    lists, scroll areas) looks different focused than when another widget of the step has
+    the focus."""
+    from wizard.questions import STEPS
+
+    app = make_app("ha", out_dir=tmp_path / "out")
+    seen, unmarked = set(), []
+    async with app.run_test(size=(80, 50)) as pilot:
+        for current in STEPS:
+            await app.goto(current.key)
+            await pilot.pause()
+            if current.key == "write":
+                await pilot.press("enter")  # the plan: the Write button and the plan's scroll area
+                await settle(pilot)
+            pane = app.pane(current.key)
+            focusable = [w for w in pane.query("*") if w.focusable and w.region.area]
+            for widget in focusable:
+                kind = (type(widget).__name__, widget.id if widget.id and not widget.id.startswith("q-") else
+                        " ".join(sorted(c for c in widget.classes if not c.startswith("-"))))
+                if kind in seen:
+                    continue
+                seen.add(kind)
+                other = next(w for w in focusable if w is not widget)
+                widget.focus()
+                await pilot.pause()
+                focused = drawn_cells(app, widget)
+                other.focus()
+                await pilot.pause()
+                if not focus_is_marked(drawn_cells(app, widget), focused):
+                    unmarked.append(f"{current.key}: {kind}")
+    assert {kind[0] for kind in seen} >= {"Button", "Select", "Tick", "TextInput", "OptionList", "CodeView",
+                                          "VerticalScroll"}
+    assert not unmarked, unmarked
+
+
+async def test_the_command_palette_finds_a_field_by_its_path():
+    """A fragment of an answer path (what the help line and the answer file show) finds the
+    fields under it, as their labels do; enter goes to the field."""
+    from textual.command import CommandList, CommandPalette
+
+    app = make_app("ha")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"apim_db")
+        await pilot.pause(0.5)
+        results = app.screen.query_one(CommandList)
+        shown = [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
+        assert shown and all("databases.apim_db." in s for s in shown), shown
+        host = next(i for i, s in enumerate(shown) if "databases.apim_db.host" in s)
+        await pilot.press(*["down"] * (host - (results.highlighted or 0)), "enter")
+        await settle(pilot)
+        assert app.current == "databases" and focused_key(app) == "databases.apim_db.host"
+
+
+async def test_nothing_shows_beside_a_notification():
+    """A notification reaches the right edge: no character of what lies under it shows in a
+    column beside it (the end of the focused field's help reaches the last columns here)."""
+    from textual.widgets._toast import Toast
+
+    app = make_app("ha")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await app.pane("start").focus_question(question_for(("name",)))
+        await pilot.pause()
+        assert max(len(line.rstrip()) for line in screen_lines(app)[-3:-1]) >= 79
+        app.notify("Answers from preset ha.", timeout=30)
+        await pilot.pause()
+        toast = app.screen.query_one(Toast)
+        assert toast.region.right == 80
+        shown = [screen_lines(app)[y][toast.region.x:].rstrip() for y in range(toast.region.y, toast.region.bottom)]
+        assert shown == ["▌", "▌ Answers from preset ha.", "▌"], shown
+
+
+@pytest.mark.parametrize("preset", ["single", "ha"])
+async def test_keys_typed_right_after_tab_or_enter_go_to_the_next_field(preset):
+    """Tab or enter, then characters, all in one burst (a fast typist, tmux send-keys): the
+    characters land in the field the focus moved to, never in the one it left."""
+    from screens.fields import field_id
+
+    app = make_app(preset)
+
+    def value(key: str) -> str:
+        path = tuple(int(p) if p.isdigit() else p for p in key.replace("[", ".").replace("]", "").split("."))
+        return app.query_one(f"#{field_id(path)} Input", Input).value
+
+    host, ip = "control_plane.nodes[0].hostname", "control_plane.nodes[0].ip"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.goto("topology")
+        await pilot.pause()
+        await pilot.press("tab", "tab", "tab")
+        assert focused_key(app) == host
+        before = value(host)
+        await pilot.press("tab", "8")
+        assert (focused_key(app), value(host), value(ip)) == (ip, before, "8")
+        await pilot.press("shift+tab")
+        await burst(pilot, "tab", "9")
+        assert (focused_key(app), value(host), value(ip)) == (ip, before, "9")
+        await pilot.press("shift+tab")
+        await type_text(pilot, "cp.example.com")
+        await burst(pilot, "enter", "5")
+        assert (focused_key(app), value(host), value(ip)) == (ip, "cp.example.com", "5")
+        await burst(pilot, "shift+tab", "x")  # back, and a key: into the field it went back to
+        assert (focused_key(app), value(host)) == (host, "x")
+        assert app.session.raw["control_plane"]["nodes"][0]["hostname"] == "x"
+
+
+async def test_editing_keys_keep_their_place_among_typed_characters():
+    """In a burst, ctrl+u, end, backspace and the arrows act where they were typed, not after
+    the characters typed behind them."""
+    app = make_app("single")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.goto("topology")
+        await pilot.press("tab", "tab", "tab")
+        assert focused_key(app) == "control_plane.nodes[0].hostname"
+        await burst(pilot, "end", "ctrl+u", *"cp.exx", "backspace", *"ample.com", "home", "x", "delete")
+        assert app.focused.value == "xp.example.com"
+        assert app.session.raw["control_plane"]["nodes"][0]["hostname"] == "xp.example.com"
+        await app.goto("write")
+        await burst(pilot, "end", "ctrl+u", *"outt", "backspace", "left", "a", "end", "2")
+        assert app.focused.id == "out-dir" and app.focused.value == "ouat2"

@@ -69,3 +69,34 @@ def focused_key(app: WizardApp) -> str | None:
 def input_value(app: WizardApp) -> str:
     assert isinstance(app.focused, Input), app.focused
     return app.focused.value
+
+
+def screen_lines(app: WizardApp) -> list[str]:
+    """The screen as it is drawn now (every layer composed: toasts over the form), a line of
+    text per row, each as wide as the terminal."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Keys that arrive together, as a terminal hands over what was typed (or sent by tmux
+    send-keys) faster than the app handles it: every key is queued before the first is
+    handled.  (Pilot.press waits until the app is idle after each key, which hides what
+    happens to keys that arrive while an earlier one is still on its way.)"""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    app = pilot.app
+    for key in keys:  # named as Pilot.press names them
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app.post_message(event)
+    await pilot.pause()
+    await pilot.pause()
