@@ -488,18 +488,25 @@ async def test_the_database_type_sets_what_an_empty_port_means_and_the_url():
         assert "jdbc:postgresql://db.example.com:5432/apim_db" in text_of(app, ".jdbc-url")
 
 
+async def write_then_edit_by_hand(app, pilot, out: Path) -> tuple[Path, bytes]:
+    """Write the deployment from the Write step (plan, then write), then edit cp-1's
+    deployment.toml by hand: (that file, its edited bytes)."""
+    await app.goto("write")
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    config = out / "cp-1/repository/conf/deployment.toml"
+    edited = config.read_bytes() + b"\n# tuned by hand\n"
+    config.write_bytes(edited)
+    return config, edited
+
+
 async def test_files_edited_by_hand_are_not_overwritten_unless_replacing_them_is_ticked(tmp_path):
     out = tmp_path / "out"
     app = make_app("ha", out_dir=out)
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.goto("write")
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        config = out / "cp-1/repository/conf/deployment.toml"
-        edited = config.read_bytes() + b"\n# tuned by hand\n"
-        config.write_bytes(edited)
+        config, edited = await write_then_edit_by_hand(app, pilot, out)
         # Another answer changes that file: the plan has a conflict and refuses to write.
         await app.goto("start")
         await app.pane("start").focus_question(question_for(("name",)))
@@ -587,13 +594,7 @@ async def test_the_write_step_labels_are_whole_at_80x24(tmp_path):
     out = tmp_path / "out"
     app = make_app("ha", out_dir=out)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.goto("write")
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        config = out / "cp-1/repository/conf/deployment.toml"
-        config.write_bytes(config.read_bytes() + b"\n# tuned by hand\n")
+        await write_then_edit_by_hand(app, pilot, out)
         await app.goto("topology")
         app.pane("topology").focus_id("q-gateway-nodes-1-name")
         await pilot.press("ctrl+r")  # gw-2 goes: its files are obsolete
