@@ -389,3 +389,26 @@ def test_keys_started_early_for_a_fresh_folder_are_exactly_the_keys_needed(prese
         job.key_job.cancel()
     (out / "x").mkdir(parents=True)
     assert not nothing_to_reuse(out)
+
+
+def test_validate_reads_the_certificate_files_apply_would(tmp_path, capsys):
+    """validate checks a provided CA's files as apply does (without making any key)."""
+    import io
+
+    from wizard.cli import main
+
+    make_ca(tmp_path)
+    good = ["--set", "pki.ca=provided", "--set", f"pki.ca_cert={tmp_path / 'corp-ca.pem'}",
+            "--set", f"pki.ca_key={tmp_path / 'corp-ca.key'}"]
+    assert main(["validate", "--preset", "single", *good], out=io.StringIO()) == 0
+    (tmp_path / "not-a-cert.pem").write_text("hello\n")
+    bad = [*good[:2], "--set", f"pki.ca_cert={tmp_path / 'not-a-cert.pem'}", *good[4:]]
+    assert main(["validate", "--preset", "single", *bad], out=io.StringIO()) == 1
+    assert "pki.ca_cert" in capsys.readouterr().err
+    mismatched = [*good[:4], "--set", f"pki.ca_key={tmp_path / 'other.key'}"]
+    other = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "other.key").write_bytes(other.private_bytes(serialization.Encoding.PEM,
+                                                             serialization.PrivateFormat.PKCS8,
+                                                             serialization.NoEncryption()))
+    assert main(["validate", "--preset", "single", *mismatched], out=io.StringIO()) == 1
+    assert "is not the private key of pki.ca_cert" in capsys.readouterr().err

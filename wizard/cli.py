@@ -175,6 +175,14 @@ def cmd_validate(args, out: TextIO) -> int:
     report_problems(missing + unusable, f"{source} (secret references)", sys.stderr if unusable else out)
     if unusable:
         raise CliError(f"{source}: fix the secret values above", EXIT_INVALID)
+    if resolution.answers is not None and resolution.answers.pki.ca != "generate":
+        from .pki.material import check_pki_sources  # cryptography: only for files to read
+        from .topology import Topology
+
+        pki_problems = check_pki_sources(Topology(resolution.answers), base_dir)
+        report_problems(pki_problems, f"{source} (certificate files)", sys.stderr)
+        if pki_problems:
+            raise CliError(f"{source}: fix the certificate files above", EXIT_INVALID)
     # Without a build there are no keys or generated files to inspect: apply checks those too.
     blocked = report_hardening(resolution.answers or answers, (), args.production, out)
     if blocked:

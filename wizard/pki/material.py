@@ -439,3 +439,21 @@ def _external_node(p: _Pki, node: NodePlan, request: certs.CertRequest, ca_cert)
     if leaf.not_valid_after_utc <= p.now:
         raise PkiError(Problem((*base, "tls_cert"), f"expired on {leaf.not_valid_after_utc:%Y-%m-%d}", model.tls_cert))
     return Issued(leaf, tuple(intermediates) + (ca_cert,), key)
+
+
+def check_pki_sources(topology: Topology, base_dir: Path | None = None,
+                      now: datetime.datetime | None = None) -> list[Problem]:
+    """The certificate and key files the answers name (a provided or external CA, the nodes'
+    own certificates), read and checked as apply reads them; no key is made.  For validate."""
+    if topology.answers.pki.ca == "generate":
+        return []
+    p = _Pki(topology, None, base_dir, False, now or datetime.datetime.now(datetime.timezone.utc))
+    try:
+        ca_cert, _ = p.ca()
+        if p.pki.ca == "external":
+            requests = _requests(topology)[0]
+            for node in topology.generated_nodes:
+                _external_node(p, node, requests[node.name], ca_cert)
+    except PkiError as exc:
+        return [exc.problem]
+    return []
