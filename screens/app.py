@@ -31,6 +31,7 @@ from wizard.cli_common import EXIT_OK, EXIT_USAGE, CliError
 from wizard.model_paths import MISSING
 from wizard.problems import Problem
 from wizard.questions import STEPS, Question, all_questions, question_for, step
+from wizard.saved_answers import cannot_save_to
 from wizard.secrets_store import SecretsFileError
 
 from .dialogs import ChoiceDialog, HelpDialog, PathDialog, confirm
@@ -444,6 +445,10 @@ class WizardApp(App[int]):
             return
         if path.is_dir():
             self.notify(f"{path} is a folder; give a file name.", severity="error")
+            return
+        reason = cannot_save_to(path)
+        if reason:
+            self.notify(f"{reason}; give another path.", title="Not saved", severity="error")
             return
         if path.exists() and path.resolve() not in self.saved_here:
             def answered(answer: str | None) -> None:

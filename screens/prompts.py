@@ -51,7 +51,7 @@ from wizard.preview import node_previews
 from wizard.presets import list_presets
 from wizard.problems import Problem, errors, format_path, warnings
 from wizard.questions import STEPS, Question, question_for, questions, step, step_problems
-from wizard.saved_answers import keep_typed_secrets, save_answers, secrets_path_for
+from wizard.saved_answers import cannot_save_to, keep_typed_secrets, save_answers, secrets_path_for
 from wizard.secrets_store import SECRETS_FILE, SecretsFileError, SecretStore
 from wizard.validation import validate_answers
 
@@ -511,7 +511,7 @@ class PromptFlow:
             if path.is_dir():
                 self.say(f"error: {path} is a folder; give a file name", "  ")
                 continue
-            reason = _cannot_save_to(path)
+            reason = cannot_save_to(path)
             if reason:
                 self.say(f"error: {reason}; give another path", "  ")
                 continue
@@ -634,20 +634,6 @@ def _add_once(items: list[str], item: str) -> None:
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def _cannot_save_to(path: Path) -> str:
-    """Why the answer file cannot be saved at ``path`` (its nearest existing folder is a
-    file, or cannot be written), or ``""``: asked again before anything is lost."""
-    for folder in path.parents:
-        if not folder.exists():
-            continue  # made when saving
-        if not folder.is_dir():
-            return f"{folder} is a file, not a folder, so {path} cannot be saved there"
-        if not os.access(folder, os.W_OK | os.X_OK):
-            return f"{folder}: the folder cannot be written (permission denied), so {path} cannot be saved there"
-        return ""
-    return ""
 
 
 @contextmanager

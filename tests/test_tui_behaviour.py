@@ -781,3 +781,21 @@ async def test_editing_keys_keep_their_place_among_typed_characters():
         await app.goto("write")
         await burst(pilot, "end", "ctrl+u", *"outt", "backspace", "left", "a", "end", "2")
         assert app.focused.id == "out-dir" and app.focused.value == "ouat2"
+
+
+async def test_a_save_path_under_a_file_says_so_and_keeps_the_answers(tmp_path):
+    (tmp_path / "afile").write_text("")
+    app = make_app("ha")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.goto("start")
+        await app.pane("start").focus_question(question_for(("name",)))
+        await paste_text(pilot, "typed")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PathDialog)
+        await type_text(pilot, str(tmp_path / "afile/x.toml"))
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = notifications(app)
+        assert f"{tmp_path / 'afile'} is a file, not a folder" in shown and "File exists" not in shown
+        assert app.session.dirty and app.session.answers.name == "typed"

@@ -9,6 +9,7 @@ with ``apim-wizard apply --answers NAME.toml --secrets NAME.secrets.toml --out D
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .answers_io import dump_answers
@@ -74,6 +75,20 @@ def secrets_by_reference(answers: Answers, origins: dict) -> tuple[Answers, dict
             stored[format_path(path)] = value
         changed = True
     return (Answers.model_validate(data) if changed else answers), stored
+
+
+def cannot_save_to(path: Path) -> str:
+    """Why an answer file cannot be saved at ``path`` (its nearest existing folder is a file,
+    or cannot be written), or ``""``: front ends ask again before anything is lost."""
+    for folder in path.parents:
+        if not folder.exists():
+            continue  # made when saving
+        if not folder.is_dir():
+            return f"{folder} is a file, not a folder, so {path} cannot be saved there"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"{folder}: the folder cannot be written (permission denied), so {path} cannot be saved there"
+        return ""
+    return ""
 
 
 def save_answers(answers: Answers, path: Path, stored: dict[str, str]) -> list[Path]:
