@@ -10,6 +10,23 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+
+def _missing_dependencies() -> list[str]:
+    """The project's runtime dependencies (pyproject.toml) this interpreter cannot import: the
+    suite was started outside the environment README's set-up makes."""
+    import importlib.util
+    import re
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    names = [re.match(r"[A-Za-z0-9_.-]+", spec).group() for spec in project["dependencies"]]
+    return [name for name in names if importlib.util.find_spec(name.replace("-", "_")) is None]
+
+
+if _missing_dependencies():
+    pytest.exit(f"{sys.executable} cannot import {', '.join(_missing_dependencies())}: run the tests in the "
+                "project's environment (README: python3 -m venv .venv && .venv/bin/pip install -e '.[test]', "
+                "then .venv/bin/python -m pytest)", returncode=4)
+
 from wizard.build import Build, BuildOptions, build_deployment  # noqa: E402
 from wizard.presets import load_preset  # noqa: E402
 from wizard.secrets_store import SecretStore  # noqa: E402
