@@ -18,6 +18,7 @@ class ChoiceDialog(ModalScreen[str]):
     """A question with a few answers as buttons; escape gives ``cancel``."""
 
     BINDINGS = [Binding("escape", "dismiss('cancel')", "Cancel")]
+    DIALOG_CLASSES = "dialog"
 
     def __init__(self, title: str, body: str, choices: list[tuple[str, str]], variant_of: dict[str, str] | None = None):
         super().__init__(classes="dialog-screen")
@@ -27,7 +28,7 @@ class ChoiceDialog(ModalScreen[str]):
         self.variant_of = variant_of or {}
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes=self.DIALOG_CLASSES):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             with VerticalScroll(classes="dialog-body"):
                 yield Static(self.body, markup=False)
@@ -90,27 +91,11 @@ class PathDialog(ModalScreen["Path | None"]):
         self.dismiss(Path(text).expanduser())
 
 
-class HelpDialog(ModalScreen[None]):
+class HelpDialog(ChoiceDialog):
     """F1: what the step means in WSO2 terms, and the focused field's help."""
 
-    BINDINGS = [Binding("escape,f1", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,f1", "dismiss('close')", "Close")]
+    DIALOG_CLASSES = "dialog help"
 
     def __init__(self, title: str, body: str):
-        super().__init__(classes="dialog-screen")
-        self.title_text = title
-        self.body = body
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog help"):
-            yield Label(self.title_text, classes="dialog-title", markup=False)
-            with VerticalScroll(classes="dialog-body"):
-                yield Static(self.body, markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Close (escape)", name="close", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one(Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None)
+        super().__init__(title, body, [("close", "Close (escape)")])

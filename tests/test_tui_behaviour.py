@@ -14,8 +14,8 @@ from textual.widgets import Button, Input, OptionList
 from screens.code_view import CodeView
 from screens.dialogs import ChoiceDialog, PathDialog
 from screens.session import Start, WizardSession
-from tui_helpers import (burst, choose, focused_key, make_app, paste_text, screen_lines, settle, text_of,
-                         type_text)
+from tui_helpers import (burst, choose, focused_key, make_app, paste_text, rename_then_plan, screen_lines, settle,
+                         text_of, type_text)
 from wizard.cli import main
 from wizard.questions import question_for
 
@@ -387,13 +387,7 @@ async def test_write_plans_first_confirms_overwrites_and_keeps_unchanged_files(t
         await settle(pilot)
         assert "unchanged" in text_of(app, "#write-message") and "changed," not in text_of(app, "#write-message")
         # Change an answer: the plan shows changed files, and replacing them is confirmed first.
-        await app.goto("start")
-        await app.pane("start").focus_question(question_for(("name",)))
-        await pilot.pause()
-        await type_text(pilot, "renamed")
-        await app.goto("write")
-        await pilot.press("enter")
-        await settle(pilot)
+        await rename_then_plan(app, pilot, "renamed")
         assert "changed" in text_of(app, "#write-message")
         assert "will be replaced or removed; you confirm that first" in text_of(app, "#write-message")
         await pilot.press("enter")
@@ -508,13 +502,7 @@ async def test_files_edited_by_hand_are_not_overwritten_unless_replacing_them_is
     async with app.run_test(size=(120, 36)) as pilot:
         config, edited = await write_then_edit_by_hand(app, pilot, out)
         # Another answer changes that file: the plan has a conflict and refuses to write.
-        await app.goto("start")
-        await app.pane("start").focus_question(question_for(("name",)))
-        await pilot.pause()
-        await paste_text(pilot, "renamed")
-        await app.goto("write")
-        await pilot.press("enter")
-        await settle(pilot)
+        await rename_then_plan(app, pilot, "renamed")
         assert "edited by hand would be overwritten" in text_of(app, "#write-message")
         assert "cp-1/repository/conf/deployment.toml" in text_of(app, "#plan-text")
         assert app.query_one("#write-button", Button).disabled
@@ -598,12 +586,7 @@ async def test_the_write_step_labels_are_whole_at_80x24(tmp_path):
         await app.goto("topology")
         app.pane("topology").focus_id("q-gateway-nodes-1-name")
         await pilot.press("ctrl+r")  # gw-2 goes: its files are obsolete
-        await app.goto("start")
-        await app.pane("start").focus_question(question_for(("name",)))
-        await paste_text(pilot, "renamed")
-        await app.goto("write")
-        await pilot.press("enter")
-        await settle(pilot)
+        await rename_then_plan(app, pilot, "renamed")
         message = text_of(app, "#write-message")
         assert "obsolete removed" in message and "edited by hand would be overwritten" in message
 

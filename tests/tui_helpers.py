@@ -100,3 +100,17 @@ async def burst(pilot: Pilot, *keys: str) -> None:
         app.post_message(event)
     await pilot.pause()
     await pilot.pause()
+
+
+async def rename_then_plan(app: WizardApp, pilot: Pilot, name: str) -> None:
+    """Give the deployment another name on Start (which changes every generated file), then
+    plan the write again on the Write step."""
+    from wizard.questions import question_for
+
+    await app.goto("start")
+    await app.pane("start").focus_question(question_for(("name",)))
+    await pilot.pause()
+    await paste_text(pilot, name)
+    await app.goto("write")
+    await pilot.press("enter")
+    await settle(pilot)

@@ -62,6 +62,14 @@ class PlannedFile:
         return sha256(self.content)
 
 
+# Key material: a key that is replaced cannot be made again, so the old file is backed up.
+KEY_MATERIAL_SUFFIXES = (".p12", ".jks", ".pfx", ".key")
+
+
+def is_key_material(path: str) -> bool:
+    return path.endswith(KEY_MATERIAL_SUFFIXES)
+
+
 class Status(str, Enum):
     """How a planned file compares with the disk."""
 
@@ -103,6 +111,12 @@ class PlanEntry:
     @property
     def mode_only(self) -> bool:
         return self.action is Action.CHMOD
+
+    @property
+    def backs_up(self) -> bool:
+        """The file on disk is copied to the backups before it is replaced: edited by hand
+        (--force), or key material, which cannot be made again."""
+        return self.action is Action.REPLACE or (self.status is Status.CHANGED and is_key_material(self.file.path))
 
     @property
     def writes_content(self) -> bool:
@@ -276,14 +290,6 @@ def check_generated_secrets(out_dir: Path, secrets_file: str, given: bool, force
             f"give the secrets file (--secrets FILE); to start over with new passwords and keys, force the write "
             f"(--force, or the wizard's replace option): the current keystores are backed up first"
         )
-
-
-# Key material: a key that is replaced cannot be made again, so the old file is backed up.
-KEY_MATERIAL_SUFFIXES = (".p12", ".jks", ".pfx", ".key")
-
-
-def is_key_material(path: str) -> bool:
-    return path.endswith(KEY_MATERIAL_SUFFIXES)
 
 
 def find_leftovers(out_dir: Path) -> list[str]:

@@ -34,23 +34,39 @@ def secrets_path_for(answers_path: Path) -> Path:
     return answers_path.with_name(f"{answers_path.stem}.secrets.toml")
 
 
+def _with_secrets(answers: Answers, replace) -> Answers:
+    """``answers`` with each secret field for which ``replace(path, value)`` gives a
+    reference set to it (None: left as it is)."""
+    data = answers.model_dump(mode="python")
+    changed = False
+    for path, value, _ in iter_secret_fields(answers):
+        reference = replace(path, value)
+        if reference is None:
+            continue
+        target = data
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = reference
+        changed = True
+    return Answers.model_validate(data) if changed else answers
+
+
 def keep_typed_secrets(answers: Answers, known: dict[str, str]) -> tuple[Answers, dict[str, str]]:
     """The answers with every literal secret replaced by ``{ stored = true }``, and the
     values the secrets file must hold: those literals, and the values ``known`` from
     earlier runs for fields that already say ``{ stored = true }``."""
-    data = answers.model_dump(mode="python")
     values: dict[str, str] = {}
-    for path, value, _ in iter_secret_fields(answers):
+
+    def stored(path, value):
         key = format_path(path)
         if isinstance(value, str):
             values[key] = value
-            target = data
-            for part in path[:-1]:
-                target = target[part]
-            target[path[-1]] = SecretRef(stored=True)
-        elif value.stored and key in known:
+            return SecretRef(stored=True)
+        if value.stored and key in known:
             values[key] = known[key]
-    return Answers.model_validate(data), values
+        return None
+
+    return _with_secrets(answers, stored), values
 
 
 def secrets_by_reference(answers: Answers, origins: dict) -> tuple[Answers, dict[str, str]]:
@@ -58,23 +74,18 @@ def secrets_by_reference(answers: Answers, origins: dict) -> tuple[Answers, dict
     :attr:`~wizard.layers.LayeredAnswers.origins`), as references: ``{ env = VAR }`` for a
     variable, ``{ stored = true }`` for ``--set`` (returned, to keep in the secrets file).
     The answers an apply writes then hold no secret value that no answer file held."""
-    data = answers.model_dump(mode="python")
     stored: dict[str, str] = {}
-    changed = False
-    for path, value, _ in iter_secret_fields(answers):
+
+    def reference(path, value):
         origin = origins.get(path)
         if not isinstance(value, str) or origin is None or origin.layer not in ("env", "set"):
-            continue
-        target = data
-        for part in path[:-1]:
-            target = target[part]
+            return None
         if origin.layer == "env":
-            target[path[-1]] = SecretRef(env=origin.detail)
-        else:
-            target[path[-1]] = SecretRef(stored=True)
-            stored[format_path(path)] = value
-        changed = True
-    return (Answers.model_validate(data) if changed else answers), stored
+            return SecretRef(env=origin.detail)
+        stored[format_path(path)] = value
+        return SecretRef(stored=True)
+
+    return _with_secrets(answers, reference), stored
 
 
 def cannot_save_to(path: Path) -> str:

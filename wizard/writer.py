@@ -50,10 +50,8 @@ from .plan import (
     Plan,
     PlanEntry,
     backup_path,
-    Status,
     find_leftovers,
     folder_generation,
-    is_key_material,
     is_wizard_folder,
     read_journal,
     read_manifest,
@@ -300,9 +298,7 @@ def apply_plan(plan: Plan) -> ApplyResult:
                 relative = PurePosixPath(entry.file.path)
                 ensure_dir(out_dir, relative.parent, relative.parent in private)
                 target = out_dir / relative
-                if entry.action is Action.REPLACE or (entry.status is Status.CHANGED
-                                                      and is_key_material(entry.file.path)):
-                    # Edited by hand (--force), or a key being replaced: neither can be made again.
+                if entry.backs_up:
                     result.backups[entry.file.path] = _backup(out_dir, entry.file.path, target.read_bytes(), touched)
                     checkpoints.step()
                 _write_fsynced(temp_path(target), entry.file.content, entry.file.mode, checkpoints)
