@@ -114,14 +114,16 @@ def mutated_presets(draw):
         if kind == "set" and paths:
             path = draw(st.sampled_from(paths))
             parent = _parent(raw, path)
-            parent[path[-1]] = draw(values)
+            parent[path[-1]] = copy.deepcopy(draw(values))  # (strategies may hand out one shared object)
         elif kind == "delete" and paths:
             path = draw(st.sampled_from(paths))
             parent = _parent(raw, path)
             del parent[path[-1]]
         elif kind == "option":
             path = draw(st.sampled_from(sorted(OPTIONS)))
-            _set(raw, path, draw(OPTIONS[path]))
+            # A copy: a later "set" must not edit the strategy's own value (e.g. { env = ... })
+            # in place, which makes the next example's data differ (FlakyStrategyDefinition).
+            _set(raw, path, copy.deepcopy(draw(OPTIONS[path])))
         elif kind in ("add_node", "drop_node", "offset"):
             cluster = raw.get(draw(st.sampled_from(["control_plane", "gateway"])))
             nodes = cluster.get("nodes") if isinstance(cluster, dict) else None
